@@ -1,0 +1,1 @@
+//! Shared drivers for the side-by-side benchmarks in `benches/`.

@@ -1,0 +1,2 @@
+//! Native closable channels for the weir runtime.
+#![warn(missing_docs)]

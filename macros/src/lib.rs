@@ -1,0 +1,1 @@
+//! Entry macros for weir (filled by the runtime-core work).

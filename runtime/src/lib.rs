@@ -1,0 +1,4 @@
+//! The weir executor.
+#![warn(missing_docs)]
+
+pub mod time;

@@ -1,0 +1,2 @@
+//! Timers.
+mod wheel;

@@ -1,0 +1,1 @@
+//! weir: re-exports only.
