@@ -1,1 +1,23 @@
-//! weir: re-exports only.
+//! weir: an async runtime with native closable channels, circuit breakers inside the channel
+//! and scheduler, and built-in probe points.
+//!
+//! This crate only re-exports the workspace's crates; see the README for a tour.
+//!
+//! ```
+//! #[weir::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let task = weir::spawn(async { 6 * 7 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! ```
+
+pub use weir_runtime::{coop, main, runtime, spawn, task, test, time, Runtime};
+
+/// Native closable channels with Go's close semantics.
+pub use weir_channel as channel;
+
+/// Circuit-breaker policy and state (the three breaker layers).
+pub use weir_breaker as breaker;
+
+/// Probe vocabulary, probe macros and the scheduler context.
+pub use weir_probes as probes;

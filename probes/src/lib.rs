@@ -40,7 +40,8 @@ mod backend {
         EMITTED.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     }
 
-    pub(crate) static EMITTED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    pub(crate) static EMITTED: core::sync::atomic::AtomicU64 =
+        core::sync::atomic::AtomicU64::new(0);
 }
 
 /// Number of events handed to a backend since the process started (0 without a backend).

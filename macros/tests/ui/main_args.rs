@@ -1,0 +1,4 @@
+#[weir::main]
+async fn main(argc: i32) {
+    let _ = argc;
+}

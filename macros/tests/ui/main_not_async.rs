@@ -1,0 +1,2 @@
+#[weir::main]
+pub fn main() {}

@@ -1,0 +1,2 @@
+#[weir::main(flavour = "current_thread")]
+async fn main() {}

@@ -1,0 +1,86 @@
+//! `Handle`: a clonable reference to a running runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+use super::context;
+use super::metrics::RuntimeMetrics;
+use super::TryCurrentError;
+use crate::scheduler;
+use crate::task::JoinHandle;
+
+/// A clonable handle to a runtime: spawn onto it, enter it, read its metrics.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// Keeps the runtime context entered on this thread; leaves it when dropped.
+#[must_use = "the context is left when the guard is dropped"]
+pub struct EnterGuard<'a> {
+    _guard: context::SetGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+impl Handle {
+    /// The runtime of the current thread.
+    ///
+    /// # Panics
+    /// Outside a runtime context; see [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(err) => panic!("weir::runtime::Handle::current: {err}"),
+        }
+    }
+
+    /// The runtime of the current thread, or why there is none.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::current().map(|inner| Handle { inner })
+    }
+
+    /// Spawns a task on this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future, std::panic::Location::caller())
+    }
+
+    /// Runs a closure on this runtime's blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::blocking::spawn_on(&self.inner, f)
+    }
+
+    /// Enters this runtime's context on the current thread.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::enter(self.inner.clone()),
+            _handle: PhantomData,
+        }
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.inner.clone())
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flavor = match self.inner {
+            scheduler::Handle::CurrentThread(_) => "current_thread",
+            scheduler::Handle::MultiThread(_) => "multi_thread",
+        };
+        f.debug_struct("Handle").field("flavor", &flavor).finish()
+    }
+}

@@ -1,0 +1,245 @@
+//! The current-thread scheduler: every task runs on the thread that calls `block_on`.
+//!
+//! For tests and embedded use. Tasks woken on the `block_on` thread go to its local queue;
+//! tasks woken elsewhere go to a locked injector and unpark the driver. When nothing is
+//! runnable the thread sleeps on the driver, which fires timers.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use weir_probes::{probe, Event};
+
+use super::driver::Driver;
+use super::Handle;
+use crate::blocking;
+use crate::runtime::builder::Config;
+use crate::runtime::metrics::Counters;
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
+use crate::task::owned::OwnedTasks;
+use crate::task::raw::RawTask;
+
+pub(crate) struct Shared {
+    injector: Mutex<VecDeque<RawTask>>,
+    /// The `block_on` future was woken.
+    woken: AtomicBool,
+    core: Mutex<Option<Box<Core>>>,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) driver: Driver,
+    pub(crate) blocking: blocking::Pool,
+    pub(crate) metrics: Counters,
+    config: Config,
+    shutdown: AtomicBool,
+}
+
+pub(crate) struct Core {
+    local: VecDeque<RawTask>,
+    tick: u32,
+}
+
+struct Context {
+    shared: Arc<Shared>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+}
+
+fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
+    // SAFETY: set by `block_on` to a Context on its stack frame and cleared (restored) before
+    // that frame ends; only read on the same thread.
+    f(unsafe { ptr.as_ref() })
+}
+
+struct MainWaker {
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        // Release: pairs with the Acquire swap in `block_on`.
+        self.shared.woken.store(true, Ordering::Release);
+        self.shared.driver.unpark();
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Arc<Shared> {
+        Arc::new(Shared {
+            injector: Mutex::new(VecDeque::new()),
+            woken: AtomicBool::new(false),
+            core: Mutex::new(Some(Box::new(Core {
+                local: VecDeque::new(),
+                tick: 0,
+            }))),
+            owned: OwnedTasks::new(1),
+            driver: Driver::new(config.enable_time),
+            blocking: blocking::Pool::new(&config),
+            metrics: Counters::new(1),
+            config,
+            shutdown: AtomicBool::new(false),
+        })
+    }
+
+    fn injector(&self) -> crate::sync::MutexGuard<'_, VecDeque<RawTask>> {
+        self.injector.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn schedule(self: &Arc<Self>, task: RawTask) {
+        let task = with_current(|cx| {
+            let Some(cx) = cx.filter(|cx| Arc::ptr_eq(&cx.shared, self)) else {
+                return Some(task);
+            };
+            match cx.core.try_borrow_mut() {
+                Ok(mut core) => match core.as_mut() {
+                    Some(core) => {
+                        core.local.push_back(task);
+                        None
+                    }
+                    None => Some(task),
+                },
+                Err(_) => Some(task),
+            }
+        });
+        if let Some(task) = task {
+            let mut injector = self.injector();
+            // Checked under the lock: shutdown drains the injector under it too.
+            if self.shutdown.load(Ordering::Acquire) {
+                drop(injector);
+                drop(task);
+                return;
+            }
+            injector.push_back(task);
+            drop(injector);
+            self.metrics.remote_scheduled();
+            self.driver.unpark();
+        }
+    }
+
+    pub(crate) fn has_runnable_work(self: &Arc<Self>) -> bool {
+        let local = with_current(|cx| {
+            cx.filter(|cx| Arc::ptr_eq(&cx.shared, self))
+                .and_then(|cx| {
+                    cx.core
+                        .try_borrow()
+                        .ok()
+                        .map(|c| c.as_ref().is_some_and(|c| !c.local.is_empty()))
+                })
+                .unwrap_or(false)
+        });
+        local || !self.injector().is_empty()
+    }
+
+    pub(crate) fn injector_depth(&self) -> usize {
+        self.injector().len()
+    }
+
+    /// Runs the runtime on this thread until `future` completes.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let _enter = crate::runtime::context::enter(Handle::CurrentThread(self.clone()));
+        let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(core) = core else {
+            // Another thread is driving this runtime: just wait for our future, its tasks run
+            // over there.
+            return crate::runtime::park_block_on(future);
+        };
+        let cx = Context {
+            shared: self.clone(),
+            core: RefCell::new(Some(core)),
+        };
+        let prev = CURRENT.with(|c| c.replace(&cx));
+        struct Restore<'a>(*const Context, &'a Context);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+                // Hand the core back so another block_on can run the tasks.
+                let core = self.1.core.borrow_mut().take();
+                *self.1.shared.core.lock().unwrap_or_else(|p| p.into_inner()) = core;
+            }
+        }
+        let _restore = Restore(prev, &cx);
+
+        let waker = Waker::from(std::sync::Arc::new(MainWaker {
+            shared: self.clone(),
+        }));
+        let mut task_cx = TaskContext::from_waker(&waker);
+        let mut future = pin!(future);
+        self.woken.store(true, Ordering::Relaxed);
+        let event_interval = self.config.event_interval;
+        let mut busy_since = std::time::Instant::now();
+        loop {
+            // Acquire: see what the waker's thread did before waking us.
+            if self.woken.swap(false, Ordering::Acquire) {
+                if let Poll::Ready(out) =
+                    crate::coop::with_budget(|| future.as_mut().poll(&mut task_cx))
+                {
+                    return out;
+                }
+            }
+            let mut ran = 0;
+            while ran < event_interval {
+                let Some(task) = self.next_task(&cx) else {
+                    break;
+                };
+                task.poll();
+                self.metrics.worker(0).polled();
+                ran += 1;
+            }
+            let forced = crate::coop::take_forced_yields();
+            if forced != 0 {
+                self.metrics.worker(0).forced_yields(forced);
+            }
+            if self.woken.load(Ordering::Acquire) {
+                continue;
+            }
+            if ran == 0 {
+                probe!(Event::WorkerPark { worker: 0 });
+                self.metrics.worker(0).parked(busy_since.elapsed());
+                if let Some(driver) = self.driver.try_lock() {
+                    driver.park(None);
+                }
+                busy_since = std::time::Instant::now();
+                probe!(Event::WorkerUnpark { worker: 0 });
+            } else {
+                self.driver.poll_timers();
+            }
+        }
+    }
+
+    fn next_task(&self, cx: &Context) -> Option<RawTask> {
+        let mut core = cx.core.borrow_mut();
+        let core = core.as_mut()?;
+        core.tick = core.tick.wrapping_add(1);
+        if core.tick % self.config.global_queue_interval == 0 {
+            if let Some(task) = self.injector().pop_front() {
+                return Some(task);
+            }
+        }
+        core.local
+            .pop_front()
+            .or_else(|| self.injector().pop_front())
+    }
+
+    /// Drops every task, then the queues.
+    pub(crate) fn shutdown(&self, blocking_timeout: Option<std::time::Duration>) {
+        if self.shutdown.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.owned.close_and_shutdown_all();
+        if let Some(mut core) = core {
+            core.local.clear();
+        }
+        let drained: Vec<RawTask> = self.injector().drain(..).collect();
+        drop(drained);
+        self.driver.shutdown();
+        self.blocking.shutdown(blocking_timeout);
+    }
+}

@@ -1,0 +1,127 @@
+//! Tasks: spawning, joining, yielding and backing off.
+//!
+//! A task is one allocation (see `raw.rs`) driven by one state word (see `state.rs`). This
+//! module is the public face: [`spawn`], [`JoinHandle`], [`JoinError`], [`JoinSet`], and the
+//! yield-and-backoff hooks that the channel's breaker drives: [`yield_now`] and [`Backoff`].
+
+mod backoff;
+mod error;
+mod join;
+mod join_set;
+pub(crate) mod owned;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod yield_now;
+
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub use backoff::Backoff;
+pub use error::JoinError;
+pub use join::JoinHandle;
+pub use join_set::JoinSet;
+pub use yield_now::yield_now;
+
+pub use crate::blocking::spawn_blocking;
+use crate::runtime::context;
+
+/// A task's id: unique among all tasks of the process while it lives, never 0.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub(crate) u64);
+
+impl Id {
+    /// Allocates an id. Threads take blocks of ids from one global counter so that spawning
+    /// from many workers does not contend on it.
+    pub(crate) fn next() -> Id {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        const BLOCK: u64 = 1024;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        let take_block = || {
+            // Relaxed: uniqueness comes from the RMW itself; nothing else is published.
+            let start = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            (start, start + BLOCK)
+        };
+        let id = RANGE
+            .try_with(|r| {
+                let (mut next, mut end) = r.get();
+                if next == end {
+                    (next, end) = take_block();
+                }
+                r.set((next + 1, end));
+                next
+            })
+            .unwrap_or_else(|_| take_block().0);
+        Id(id)
+    }
+
+    /// The id as a number (as probes report it).
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+/// The id of the task being polled on this thread, or `None` outside a task.
+pub fn current_id() -> Option<Id> {
+    match weir_probes::context::current_task() {
+        weir_probes::context::NO_TASK => None,
+        id => Some(Id(id)),
+    }
+}
+
+/// Spawns a task on the current runtime.
+///
+/// # Panics
+/// When called outside a weir runtime (use `Runtime::spawn` or `Handle::spawn` there).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = std::panic::Location::caller();
+    match context::with_handle(|h| h.spawn(future, location)) {
+        Ok(handle) => handle,
+        Err(err) => panic!("weir::spawn: {err}"),
+    }
+}
+
+/// Wraps `future` so that its operations never force a yield (see [`crate::coop`]). Use it for
+/// a task that must not be interrupted by the budget; it can then starve its worker.
+pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
+    Unconstrained { future }
+}
+
+/// Future returned by [`unconstrained`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Unconstrained<F> {
+    future: F,
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: structural pinning of the only field; it is never moved out.
+        let future = unsafe { self.map_unchecked_mut(|s| &mut s.future) };
+        crate::coop::poll_unconstrained(future, cx)
+    }
+}

@@ -1,0 +1,34 @@
+//! `yield_now`: Go's `runtime.Gosched` for weir tasks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use weir_probes::{probe, Event, YieldReason};
+
+/// Gives the worker to other tasks: the current task goes to the back of the worker's queue
+/// (never the LIFO slot) and runs again after the tasks already queued.
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        probe!(Event::Yield {
+            reason: YieldReason::Explicit
+        });
+        // Woken while running: the scheduler re-queues the task at the back after this poll.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,53 @@
+//! The coarse clock: a timestamp that costs one relaxed load.
+//!
+//! Workers refresh it on every maintenance pass and after every park, and the timer driver
+//! after firing timers, so it lags the real clock by at most a maintenance interval of a busy
+//! worker or one timer tick of an idle one. Probes and SLO sampling read it instead of the
+//! system clock on hot paths.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::Instant;
+
+static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+/// Nanoseconds since `ORIGIN`; 0 means never refreshed.
+static NOW_NS: AtomicU64 = AtomicU64::new(0);
+
+fn origin() -> std::time::Instant {
+    *ORIGIN.get_or_init(std::time::Instant::now)
+}
+
+/// Reads the system clock and publishes it as the coarse time.
+pub(crate) fn refresh_coarse() -> u64 {
+    let ns = (origin().elapsed().as_nanos() as u64).max(1);
+    // Relaxed: the value is the only payload; fetch_max keeps it monotonic when several
+    // workers refresh at once.
+    NOW_NS.fetch_max(ns, Ordering::Relaxed).max(ns)
+}
+
+/// The coarse current time: cheap, monotonic, and at most a few milliseconds behind
+/// [`Instant::now`] while a runtime is running. Outside a runtime it is refreshed on demand
+/// only the first time.
+pub fn coarse_now() -> Instant {
+    let mut ns = NOW_NS.load(Ordering::Relaxed);
+    if ns == 0 {
+        ns = refresh_coarse();
+    }
+    Instant::from_std(origin() + Duration::from_nanos(ns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coarse_clock_is_monotonic_and_not_ahead() {
+        let a = coarse_now();
+        refresh_coarse();
+        let b = coarse_now();
+        assert!(b >= a);
+        assert!(b <= Instant::now());
+    }
+}
