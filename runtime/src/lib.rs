@@ -9,6 +9,9 @@
 
 mod blocking;
 pub mod coop;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod runtime;
 mod scheduler;
 pub(crate) mod sync;

@@ -7,6 +7,7 @@
 mod imp {
     pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::{thread, thread_local};
 
     /// `UnsafeCell` with loom's closure-based access API, so that code reads the same under
     /// both configurations.
@@ -39,6 +40,19 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    // Worker threads must be loom's so that the models schedule them.
+    pub(crate) use loom::thread;
+    // Loom runs every modelled thread on one OS thread: a std thread-local would be shared by
+    // all of them. Loom's keeps one value per modelled thread. Its macro does not take std's
+    // `const { .. }` initialiser, so this one unwraps it.
+    macro_rules! loom_thread_local {
+        () => {};
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr }; $($rest:tt)*) => {
+            loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+            $crate::sync::thread_local!($($rest)*);
+        };
+    }
+    pub(crate) use loom_thread_local as thread_local;
 
     pub(crate) fn spin_loop() {
         loom::thread::yield_now()
@@ -47,3 +61,14 @@ mod imp {
 
 #[allow(unused_imports)]
 pub(crate) use imp::*;
+
+/// The work-stealing deques: crossbeam-deque normally. Its atomics are std's, which loom cannot
+/// see, so under loom a model with the same API and behaviour takes its place (see
+/// `sync/deque_model.rs` for what that does and does not check).
+#[cfg(not(loom))]
+pub(crate) mod deque {
+    pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+}
+#[cfg(loom)]
+#[path = "sync/deque_model.rs"]
+pub(crate) mod deque;

@@ -44,7 +44,7 @@ struct Context {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
 }
 
@@ -64,8 +64,10 @@ impl Wake for MainWaker {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        // Release: pairs with the Acquire swap in `block_on`.
-        self.shared.woken.store(true, Ordering::Release);
+        // Release: pairs with the Acquire swap in `block_on`. A swap rather than a store only
+        // for the loom models: loom 0.7 lets a plain store slip between the read and the write
+        // of a concurrent RMW on the same atomic (tokio-rs/loom#254), a false lost wake-up.
+        self.shared.woken.swap(true, Ordering::Release);
         self.shared.driver.unpark();
     }
 }
@@ -92,9 +94,9 @@ impl Shared {
         self.injector.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn schedule(self: &Arc<Self>, task: RawTask) {
+    pub(crate) fn schedule(&self, task: RawTask) {
         let task = with_current(|cx| {
-            let Some(cx) = cx.filter(|cx| Arc::ptr_eq(&cx.shared, self)) else {
+            let Some(cx) = cx.filter(|cx| std::ptr::eq(&*cx.shared, self)) else {
                 return Some(task);
             };
             match cx.core.try_borrow_mut() {
@@ -123,9 +125,9 @@ impl Shared {
         }
     }
 
-    pub(crate) fn has_runnable_work(self: &Arc<Self>) -> bool {
+    pub(crate) fn has_runnable_work(&self) -> bool {
         let local = with_current(|cx| {
-            cx.filter(|cx| Arc::ptr_eq(&cx.shared, self))
+            cx.filter(|cx| std::ptr::eq(&*cx.shared, self))
                 .and_then(|cx| {
                     cx.core
                         .try_borrow()
@@ -142,16 +144,16 @@ impl Shared {
     }
 
     /// Runs the runtime on this thread until `future` completes.
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _enter = crate::runtime::context::enter(Handle::CurrentThread(self.clone()));
-        let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+    pub(crate) fn block_on<F: Future>(this: &Arc<Self>, future: F) -> F::Output {
+        let _enter = crate::runtime::context::enter(Handle::CurrentThread(this.clone()));
+        let core = this.core.lock().unwrap_or_else(|p| p.into_inner()).take();
         let Some(core) = core else {
             // Another thread is driving this runtime: just wait for our future, its tasks run
             // over there.
             return crate::runtime::park_block_on(future);
         };
         let cx = Context {
-            shared: self.clone(),
+            shared: this.clone(),
             core: RefCell::new(Some(core)),
         };
         let prev = CURRENT.with(|c| c.replace(&cx));
@@ -167,16 +169,16 @@ impl Shared {
         let _restore = Restore(prev, &cx);
 
         let waker = Waker::from(std::sync::Arc::new(MainWaker {
-            shared: self.clone(),
+            shared: this.clone(),
         }));
         let mut task_cx = TaskContext::from_waker(&waker);
         let mut future = pin!(future);
-        self.woken.store(true, Ordering::Relaxed);
-        let event_interval = self.config.event_interval;
+        this.woken.store(true, Ordering::Relaxed);
+        let event_interval = this.config.event_interval;
         let mut busy_since = std::time::Instant::now();
         loop {
             // Acquire: see what the waker's thread did before waking us.
-            if self.woken.swap(false, Ordering::Acquire) {
+            if this.woken.swap(false, Ordering::Acquire) {
                 if let Poll::Ready(out) =
                     crate::coop::with_budget(|| future.as_mut().poll(&mut task_cx))
                 {
@@ -185,30 +187,30 @@ impl Shared {
             }
             let mut ran = 0;
             while ran < event_interval {
-                let Some(task) = self.next_task(&cx) else {
+                let Some(task) = this.next_task(&cx) else {
                     break;
                 };
                 task.poll();
-                self.metrics.worker(0).polled();
+                this.metrics.worker(0).polled();
                 ran += 1;
             }
             let forced = crate::coop::take_forced_yields();
             if forced != 0 {
-                self.metrics.worker(0).forced_yields(forced);
+                this.metrics.worker(0).forced_yields(forced);
             }
-            if self.woken.load(Ordering::Acquire) {
+            if this.woken.load(Ordering::Acquire) {
                 continue;
             }
             if ran == 0 {
                 probe!(Event::WorkerPark { worker: 0 });
-                self.metrics.worker(0).parked(busy_since.elapsed());
-                if let Some(driver) = self.driver.try_lock() {
+                this.metrics.worker(0).parked(busy_since.elapsed());
+                if let Some(driver) = this.driver.try_lock() {
                     driver.park(None);
                 }
                 busy_since = std::time::Instant::now();
                 probe!(Event::WorkerUnpark { worker: 0 });
             } else {
-                self.driver.poll_timers();
+                this.driver.poll_timers();
             }
         }
     }

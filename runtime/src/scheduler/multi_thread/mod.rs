@@ -4,13 +4,11 @@
 //! outside the runtime go to the global injector. See `worker.rs` for the run loop and
 //! `idle.rs` for who sleeps.
 
-mod idle;
+pub(crate) mod idle;
 mod worker;
 
 use std::io;
-use std::thread;
 
-use crossbeam_deque::{Injector, Steal, Stealer};
 use crossbeam_utils::CachePadded;
 
 use super::driver::Driver;
@@ -18,7 +16,8 @@ use super::park::{Parker, Unparker};
 use crate::blocking;
 use crate::runtime::builder::Config;
 use crate::runtime::metrics::Counters;
-use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::deque::{self, Injector, Steal, Stealer};
+use crate::sync::{fence, thread, Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::task::owned::OwnedTasks;
 use crate::task::raw::RawTask;
 use idle::Idle;
@@ -56,7 +55,7 @@ impl Shared {
         let mut cores = Vec::with_capacity(n);
         let mut remotes = Vec::with_capacity(n);
         for index in 0..n {
-            let local = crossbeam_deque::Worker::new_fifo();
+            let local = deque::Worker::new_fifo();
             let (parker, unparker) = Parker::new();
             remotes.push(Remote {
                 stealer: local.stealer(),
@@ -107,7 +106,7 @@ impl Shared {
     }
 
     /// Queues a woken task: on this worker if the caller is one of ours, else the injector.
-    pub(crate) fn schedule(self: &Arc<Self>, task: RawTask, is_yield: bool) {
+    pub(crate) fn schedule(&self, task: RawTask, is_yield: bool) {
         if let Err(task) = worker::schedule_local(self, task, is_yield) {
             self.push_remote(task);
         }
@@ -149,7 +148,7 @@ impl Shared {
         !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
-    pub(crate) fn has_runnable_work(self: &Arc<Self>) -> bool {
+    pub(crate) fn has_runnable_work(&self) -> bool {
         has_runnable_work_here(self) || !self.injector.is_empty()
     }
 

@@ -14,12 +14,12 @@
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
-use crossbeam_deque::{Steal, Worker as LocalQueue};
 use weir_probes::{context as probe_cx, probe, Event};
 
 use super::Shared;
 use crate::scheduler::park::Parker;
 use crate::scheduler::Handle;
+use crate::sync::deque::{Steal, Worker as LocalQueue};
 use crate::sync::Arc;
 use crate::task::raw::RawTask;
 
@@ -72,7 +72,7 @@ struct Context {
     parker: Parker,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
 }
 
@@ -86,12 +86,12 @@ fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
 /// Puts `task` on the calling worker's own queues, if the caller is a worker of `shared` with
 /// its core at hand. Gives the task back otherwise.
 pub(super) fn schedule_local(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     task: RawTask,
     is_yield: bool,
 ) -> Result<(), RawTask> {
     with_current(|cx| {
-        let Some(cx) = cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared)) else {
+        let Some(cx) = cx.filter(|cx| std::ptr::eq(&*cx.shared, shared)) else {
             return Err(task);
         };
         let Ok(mut slot) = cx.core.try_borrow_mut() else {
@@ -119,9 +119,9 @@ pub(super) fn schedule_local(
 }
 
 /// Whether the calling thread is a worker of `shared` with queued work.
-pub(crate) fn has_runnable_work_here(shared: &Arc<Shared>) -> bool {
+pub(crate) fn has_runnable_work_here(shared: &Shared) -> bool {
     with_current(|cx| {
-        cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared))
+        cx.filter(|cx| std::ptr::eq(&*cx.shared, shared))
             .and_then(|cx| {
                 cx.core
                     .try_borrow()
