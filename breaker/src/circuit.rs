@@ -1012,6 +1012,25 @@ mod tests {
         assert!(matches!(follower.admit(2 * MS), Admit::Pass));
     }
 
+    /// Every transition goes through `probe!`: with a probe backend compiled in
+    /// (`--features weir-probes/record`) the events are counted; without one the probe compiles
+    /// to nothing and no event is ever emitted.
+    #[test]
+    fn transitions_emit_probe_events() {
+        let before = weir_probes::emitted();
+        let c = circuit(|c| c.failure_threshold = 1);
+        assert!(c.on_failure(0).is_some());
+        assert!(c.reset().is_some());
+        assert!(c.force_open().is_some());
+        let after = weir_probes::emitted();
+        if weir_probes::ENABLED {
+            // Other tests emit concurrently, so at least ours.
+            assert!(after >= before + 3, "{before} -> {after}");
+        } else {
+            assert_eq!(after, 0);
+        }
+    }
+
     /// Eight threads hammer a HalfOpen circuit; at no moment are more than `half_open_probes`
     /// permits held, and every permit comes back.
     #[test]
