@@ -216,7 +216,7 @@ impl BreakerConfig {
 
 /// L3 settings: the SLO, its two windows, the trend rule, and the trickle to the primary while
 /// degraded.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SloConfig {
     /// The latency objective for P99.9. Default 800 ms; up to about 71 min (the histogram's
     /// range).

@@ -19,6 +19,40 @@
 //! Configuration ([`BreakerConfig`], [`SloConfig`]) has documented defaults, validation that
 //! names the offending field, and environment overrides.
 //!
+//! How a channel drives them (the clock is the runtime's coarse clock; here a manual one):
+//!
+//! ```
+//! use std::time::Duration;
+//! use weir_breaker::{Admit, BreakerConfig, Circuit, Clock, ManualClock, SloConfig, SloMonitor};
+//!
+//! let clock = ManualClock::new(0);
+//! let circuit = Circuit::new(BreakerConfig::default(), /* channel id */ 7).unwrap();
+//! // Receive path: ask, then report the outcome.
+//! match circuit.admit(clock.now()) {
+//!     Admit::Pass => circuit.on_success(),
+//!     Admit::Probe(permit) => {
+//!         permit.success(clock.now());
+//!     }
+//!     Admit::Reject { retry_after } => println!("rejected, retry in {retry_after:?}"),
+//! }
+//! for _ in 0..5 {
+//!     circuit.on_failure(clock.now());
+//! }
+//! assert!(!circuit.admit(clock.now()).is_admitted());
+//!
+//! // L3: record latencies from any thread, evaluate once per short bucket.
+//! let slo = SloMonitor::new(SloConfig::default(), 7, clock.now()).unwrap();
+//! slo.record(Duration::from_millis(3));
+//! clock.advance(100_000_000);
+//! let evaluation = slo.evaluate(clock.now()).expect("a bucket has passed");
+//! assert_eq!(evaluation.samples, 1);
+//! assert!(slo.admit_primary(clock.now()));
+//! ```
+//!
+//! A future that holds a HalfOpen permit across an `.await` stores it detached
+//! ([`Permit::into_raw`]) and gives it back in its `Drop` ([`Circuit::release_raw`]), so a
+//! cancelled receive never keeps a permit.
+//!
 //! Hot-path costs: `Circuit::admit` on a Closed circuit is one relaxed load and a compare;
 //! `Circuit::on_success` with nothing to clear is one relaxed load; `SloMonitor::record` is
 //! one relaxed `fetch_add`; none of them allocates.
