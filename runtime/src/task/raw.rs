@@ -286,6 +286,11 @@ fn cancel_and_complete<F: Future>(cell: &Cell<F>, refs: usize) {
 /// `refs` references held by the caller.
 fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     let header = &cell.header;
+    // Leave the owned list before the completion is published: a joiner that sees the output
+    // must no longer count this task as alive (`RuntimeMetrics::num_alive_tasks`). Shutdown
+    // racing with this finds the task either listed (and only flags it, as it is running) or
+    // gone; both are fine.
+    let released = header.scheduler.release(header);
     let snapshot = header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here (a panic in its Drop is contained).
@@ -300,7 +305,6 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
         });
     }
     probe!(Event::TaskComplete { task: header.id.0 });
-    let released = header.scheduler.release(header);
     let refs = refs + usize::from(released.is_some());
     if let Some(owned_ref) = released {
         // The owned list's reference is counted in `refs`; forget the handle.

@@ -146,8 +146,8 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, parker: Parker) {
     CURRENT.with(|c| c.set(&cx));
     let _enter = crate::runtime::context::enter(Handle::MultiThread(shared.clone()));
 
-    let core = run_loop(&cx, core);
-    shutdown_core(&cx, core);
+    let mut core = run_loop(&cx, core);
+    shutdown_core(&cx, &mut core);
 
     drop(_enter);
     CURRENT.with(|c| c.set(std::ptr::null()));
@@ -331,7 +331,7 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     core
 }
 
-fn shutdown_core(cx: &Context, mut core: Box<Core>) {
+fn shutdown_core(cx: &Context, core: &mut Core) {
     let shared = &*cx.shared;
     if core.searching {
         shared.idle.transition_from_searching();
