@@ -22,6 +22,7 @@ use super::state::{State, ToIdle, ToNotified, ToRunning};
 use super::{Id, JoinError};
 use crate::coop;
 use crate::scheduler;
+use crate::scheduler::inject::Link;
 use crate::sync::UnsafeCell;
 use weir_probes::{context as probe_cx, probe, Event};
 
@@ -45,6 +46,8 @@ pub(crate) struct Header {
     /// Key in the owned-tasks list; written once under the list's lock before the task is
     /// shared, read under the same lock.
     pub(crate) owned_key: UnsafeCell<usize>,
+    /// Link for the injector (a task queued from outside a worker costs no allocation).
+    pub(crate) queue_link: Link,
 }
 
 enum Stage<F: Future> {
@@ -87,6 +90,7 @@ impl RawTask {
                 id,
                 scheduler,
                 owned_key: UnsafeCell::new(usize::MAX),
+                queue_link: Link::new(),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
@@ -101,6 +105,11 @@ impl RawTask {
     /// `ptr` points to a live task and the caller gives up one counted reference.
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
         RawTask { ptr }
+    }
+
+    /// Gives up this counted reference as a pointer (see `from_raw`).
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).ptr
     }
 
     /// Duplicates the pointer without counting. The caller must count it (e.g. the state
