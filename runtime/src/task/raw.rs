@@ -291,7 +291,7 @@ fn cancel_and_complete<F: Future>(cell: &Cell<F>, refs: usize) {
     complete(cell, refs);
 }
 
-/// Publishes the finished stage, wakes the join handle, leaves the owned list and drops
+/// Leaves the owned list, publishes the finished stage, wakes the join handle and drops
 /// `refs` references held by the caller.
 fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     let header = &cell.header;
@@ -299,7 +299,14 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     // must no longer count this task as alive (`RuntimeMetrics::num_alive_tasks`). Shutdown
     // racing with this finds the task either listed (and only flags it, as it is running) or
     // gone; both are fine.
-    let released = header.scheduler.release(header);
+    let listed = match header.scheduler.release(header) {
+        Some(owned_ref) => {
+            // The owned list's reference is counted in `refs` below; forget the handle.
+            std::mem::forget(owned_ref);
+            true
+        }
+        None => false,
+    };
     let snapshot = header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here (a panic in its Drop is contained).
@@ -314,11 +321,7 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
         });
     }
     probe!(Event::TaskComplete { task: header.id.0 });
-    let refs = refs + usize::from(released.is_some());
-    if let Some(owned_ref) = released {
-        // The owned list's reference is counted in `refs`; forget the handle.
-        std::mem::forget(owned_ref);
-    }
+    let refs = refs + usize::from(listed);
     if header.state.transition_to_terminal(refs) {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F>(NonNull::from(header)) };
