@@ -7,16 +7,20 @@
 //!
 //! Without `--cfg loom` every test file is empty and this crate holds nothing.
 //!
+//! The runtime core (the other files, `breaker_*` and `channel_*`, model those crates):
 //! - `tests/task_state.rs`: the task state word alone (`weir_runtime::loom_api::TaskState`).
 //! - `tests/task_lifecycle.rs`: real tasks on a current-thread runtime, woken, aborted and
 //!   joined from other threads.
 //! - `tests/sched_park.rs`: `ParkThread` and the worker `Parker`/`Unparker` with the driver.
 //! - `tests/sched_idle.rs`: the sleeper/searcher protocol of the multi-thread scheduler.
+//! - `tests/sched_queue.rs`: a worker's local ring (LIFO-slot spill, pop, steal, overflow) and
+//!   the injector.
 //! - `tests/sched_lifo.rs`: the multi-thread scheduler itself (LIFO slot, local queue, stealing,
 //!   parking) with its workers as loom threads.
 //!
-//! This file holds what the models share: [`model`] (the loom runner with a preemption bound
-//! even when the environment sets none), [`Signal`] (a one-shot event a future can wait on)
+//! This file holds what the models share: [`model`], [`model_with`] and [`model_exhaustive`]
+//! (the loom runners: the environment's preemption bound, or 2 when it sets none; that bound
+//! capped lower for the largest models; no bound for the smallest), [`Signal`] (a one-shot event a future can wait on)
 //! and [`DropCount`] (counts drops, to check that a value is dropped exactly once).
 
 #![cfg(loom)]

@@ -6,13 +6,17 @@
 //! - [`ParkThread`], [`Driver`], [`Parker`], [`Unparker`]: parking (`scheduler/park.rs`,
 //!   `scheduler/driver.rs`);
 //! - [`Idle`]: the sleeper/searcher accounting of the multi-thread scheduler
-//!   (`scheduler/multi_thread/idle.rs`).
+//!   (`scheduler/multi_thread/idle.rs`);
+//! - [`LocalQueue`], [`Stealer`], [`Injector`]: a worker's local ring
+//!   (`scheduler/multi_thread/queue.rs`) and the global injector (`scheduler/inject.rs`), fed
+//!   with real (never polled) task allocations from a [`TaskFactory`].
 //!
 //! The task lifecycle as a whole (raw task, wakers, join handle, schedulers) needs no entry
 //! here: the models drive it through the public runtime API, under loom.
 
-use crate::scheduler::{driver, multi_thread::idle, park};
-use crate::task::state;
+use crate::scheduler::{driver, inject, multi_thread::idle, multi_thread::queue, park};
+use crate::task::raw::RawTask;
+use crate::task::{state, Id};
 
 /// What the poller must do after [`TaskState::transition_to_running`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,5 +299,129 @@ impl Idle {
     /// Whether `worker` is still listed as a sleeper.
     pub fn is_parked(&self, worker: usize) -> bool {
         self.0.is_parked(worker)
+    }
+}
+
+/// Makes tasks for the queue models: real task allocations, bound to a current-thread runtime
+/// that never polls them.
+pub struct TaskFactory {
+    rt: crate::Runtime,
+}
+
+impl TaskFactory {
+    /// A factory with its own current-thread runtime.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        let rt = crate::runtime::Builder::new_current_thread()
+            .build()
+            .expect("weir: a current-thread runtime with defaults builds");
+        TaskFactory { rt }
+    }
+
+    /// A new task holding one reference: the one its [`Task`] owns, so that the allocation is
+    /// freed exactly when that `Task` is dropped.
+    pub fn task(&self) -> Task {
+        let raw = RawTask::new(async {}, Id::next(), self.rt.handle().inner.clone(), false);
+        // An unowned task starts with two references (queue and join handle): drop one.
+        drop(raw.clone_uncounted());
+        Task(raw)
+    }
+}
+
+/// A task reference moved through the queues.
+pub struct Task(RawTask);
+
+impl Task {
+    /// The task's id.
+    pub fn id(&self) -> u64 {
+        self.0.id().as_u64()
+    }
+}
+
+/// Tasks a local queue holds (smaller under loom, so that the models reach a full ring).
+pub const LOCAL_QUEUE_CAPACITY: usize = queue::CAPACITY;
+
+/// A worker's local ring and the handle other workers steal from.
+pub fn local_queue() -> (LocalQueue, Stealer) {
+    let (local, stealer) = queue::new();
+    (LocalQueue(local), Stealer(stealer))
+}
+
+/// The owner's end of a local ring (`queue::Local`).
+pub struct LocalQueue(queue::Local);
+
+impl LocalQueue {
+    /// Pushes at the tail; a full ring moves half of itself and `task` to `overflow`.
+    pub fn push_back(&mut self, task: Task, overflow: &Injector) {
+        self.0.push_back(task.0, &overflow.0)
+    }
+
+    /// Pops the oldest task.
+    pub fn pop(&mut self) -> Option<Task> {
+        self.0.pop().map(Task)
+    }
+
+    /// Tasks queued.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no task is queued.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The thieves' end of a local ring (`queue::Stealer`).
+#[derive(Clone)]
+pub struct Stealer(queue::Stealer);
+
+impl Stealer {
+    /// Steals half into `dst` (the thief's own queue) and returns one task to run now, with
+    /// the number taken in all.
+    pub fn steal_into(&self, dst: &mut LocalQueue) -> Option<(Task, usize)> {
+        self.0.steal_into(&mut dst.0).map(|(t, n)| (Task(t), n))
+    }
+
+    /// Whether the ring looks empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The global injector (`scheduler::inject::Inject`).
+pub struct Injector(inject::Inject);
+
+impl Injector {
+    /// An empty injector.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Injector(inject::Inject::new())
+    }
+
+    /// Queues one task.
+    pub fn push(&self, task: Task) {
+        self.0.push(task.0)
+    }
+
+    /// Queues several tasks with one tail swap.
+    pub fn push_batch(&self, tasks: Vec<Task>) {
+        self.0.push_batch(tasks.into_iter().map(|t| t.0))
+    }
+
+    /// Tasks queued or being queued.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether `len() == 0`.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes the oldest task. `None` when empty, when another consumer holds the consuming
+    /// end, or when the next task's producer has not finished linking it.
+    pub fn pop(&self) -> Option<Task> {
+        self.0.try_consume().and_then(|mut c| c.pop()).map(Task)
     }
 }

@@ -5,7 +5,9 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    };
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
     pub(crate) use std::{thread, thread_local};
 
@@ -38,7 +40,9 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    };
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
     // Worker threads must be loom's so that the models schedule them.
     pub(crate) use loom::thread;
@@ -61,14 +65,3 @@ mod imp {
 
 #[allow(unused_imports)]
 pub(crate) use imp::*;
-
-/// The work-stealing deques: crossbeam-deque normally. Its atomics are std's, which loom cannot
-/// see, so under loom a model with the same API and behaviour takes its place (see
-/// `sync/deque_model.rs` for what that does and does not check).
-#[cfg(not(loom))]
-pub(crate) mod deque {
-    pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
-}
-#[cfg(loom)]
-#[path = "sync/deque_model.rs"]
-pub(crate) mod deque;

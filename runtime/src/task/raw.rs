@@ -22,6 +22,7 @@ use super::state::{State, ToIdle, ToNotified, ToRunning};
 use super::{Id, JoinError};
 use crate::coop;
 use crate::scheduler;
+use crate::scheduler::inject::Link;
 use crate::sync::UnsafeCell;
 use weir_probes::{context as probe_cx, probe, Event};
 
@@ -45,6 +46,8 @@ pub(crate) struct Header {
     /// Key in the owned-tasks list; written once under the list's lock before the task is
     /// shared, read under the same lock.
     pub(crate) owned_key: UnsafeCell<usize>,
+    /// Link for the injector (a task queued from outside a worker costs no allocation).
+    pub(crate) queue_link: Link,
 }
 
 enum Stage<F: Future> {
@@ -87,6 +90,7 @@ impl RawTask {
                 id,
                 scheduler,
                 owned_key: UnsafeCell::new(usize::MAX),
+                queue_link: Link::new(),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
@@ -101,6 +105,11 @@ impl RawTask {
     /// `ptr` points to a live task and the caller gives up one counted reference.
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
         RawTask { ptr }
+    }
+
+    /// Gives up this counted reference as a pointer (see `from_raw`).
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).ptr
     }
 
     /// Duplicates the pointer without counting. The caller must count it (e.g. the state
@@ -184,6 +193,16 @@ unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a Cell<F> {
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // Under loom, write the task's cells as the freeing thread: loom does not track frees,
+    // so this is what reports a free that is not ordered after every other owner's last use
+    // (a too-weak ordering on the final reference drop).
+    #[cfg(loom)]
+    {
+        // SAFETY: the last reference is gone: nobody else reaches the cell.
+        let cell = unsafe { cell::<F>(ptr) };
+        cell.stage.with_mut(|_| ());
+        cell.join_waker.with_mut(|_| ());
+    }
     // SAFETY: the last reference is gone; the Box came from `RawTask::new` with this type.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
 }
@@ -282,7 +301,7 @@ fn cancel_and_complete<F: Future>(cell: &Cell<F>, refs: usize) {
     complete(cell, refs);
 }
 
-/// Publishes the finished stage, wakes the join handle, leaves the owned list and drops
+/// Leaves the owned list, publishes the finished stage, wakes the join handle and drops
 /// `refs` references held by the caller.
 fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     let header = &cell.header;
@@ -290,7 +309,14 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     // must no longer count this task as alive (`RuntimeMetrics::num_alive_tasks`). Shutdown
     // racing with this finds the task either listed (and only flags it, as it is running) or
     // gone; both are fine.
-    let released = header.scheduler.release(header);
+    let listed = match header.scheduler.release(header) {
+        Some(owned_ref) => {
+            // The owned list's reference is counted in `refs` below; forget the handle.
+            std::mem::forget(owned_ref);
+            true
+        }
+        None => false,
+    };
     let snapshot = header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here (a panic in its Drop is contained).
@@ -305,11 +331,7 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
         });
     }
     probe!(Event::TaskComplete { task: header.id.0 });
-    let refs = refs + usize::from(released.is_some());
-    if let Some(owned_ref) = released {
-        // The owned list's reference is counted in `refs`; forget the handle.
-        std::mem::forget(owned_ref);
-    }
+    let refs = refs + usize::from(listed);
     if header.state.transition_to_terminal(refs) {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F>(NonNull::from(header)) };
