@@ -13,13 +13,13 @@ use weir_probes::{probe, Event};
 
 use super::wheel::Wheel;
 use super::Instant;
-use crate::scheduler::park::ParkThread;
-use crate::sync::{Arc, Mutex, MutexGuard};
+use crate::scheduler::driver::Unpark;
+use crate::sync::{Mutex, MutexGuard};
 
 pub(crate) struct TimeDriver {
     origin: std::time::Instant,
     inner: Mutex<Inner>,
-    unpark: Arc<ParkThread>,
+    unpark: Unpark,
 }
 
 struct Inner {
@@ -32,7 +32,7 @@ struct Inner {
 }
 
 impl TimeDriver {
-    pub(crate) fn new(unpark: Arc<ParkThread>) -> Self {
+    pub(crate) fn new(unpark: Unpark) -> Self {
         Self {
             origin: std::time::Instant::now(),
             inner: Mutex::new(Inner {
