@@ -147,7 +147,7 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, parker: Parker) {
     let _enter = crate::runtime::context::enter(Handle::MultiThread(shared.clone()));
 
     let core = run_loop(&cx, core);
-    shutdown_core(&cx, core);
+    shutdown_core(&cx, *core);
 
     drop(_enter);
     CURRENT.with(|c| c.set(std::ptr::null()));
@@ -331,7 +331,7 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     core
 }
 
-fn shutdown_core(cx: &Context, mut core: Box<Core>) {
+fn shutdown_core(cx: &Context, mut core: Core) {
     let shared = &*cx.shared;
     if core.searching {
         shared.idle.transition_from_searching();
