@@ -71,8 +71,23 @@ impl<E: Source> PollEvented<E> {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        slot: Option<&mut WaiterSlot>,
+        op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_drained(cx, dir, slot, op, |_| false)
+    }
+
+    /// As [`PollEvented::poll_io`]; `drained(&result)` says that the operation emptied the
+    /// socket's buffer (a short read or write), so the readiness it used is spent: it is
+    /// cleared at once (if no newer event came), saving the syscall that would only say
+    /// `WouldBlock`.
+    fn poll_io_drained<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
         mut slot: Option<&mut WaiterSlot>,
         mut op: impl FnMut(&E) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let coop = ready!(crate::coop::poll_proceed(cx));
         let io = self.get_ref();
@@ -87,6 +102,9 @@ impl<E: Source> PollEvented<E> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => {
+                    if matches!(&result, Ok(r) if drained(r)) {
+                        self.shared.clear_readiness(event, dir);
+                    }
                     coop.made_progress();
                     return Poll::Ready(result);
                 }
@@ -134,19 +152,28 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(()));
         }
-        let n = ready!(self.poll_io(cx, Direction::Read, None, |io| {
-            // SAFETY: `recv` only writes into the memory, never reads it, and we tell the
-            // ReadBuf how much it wrote (below) only after it returns.
-            let dst = unsafe { buf.unfilled_mut() };
-            // SAFETY: `dst` is valid for writes of `dst.len()` bytes for the whole call, and
-            // the fd is open (we hold the source).
-            let n = unsafe { libc::recv(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0) };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        }))?;
+        let len = buf.remaining();
+        let short = move |&n: &usize| 0 < n && n < len;
+        let n = ready!(self.poll_io_drained(
+            cx,
+            Direction::Read,
+            None,
+            |io| {
+                // SAFETY: `recv` only writes into the memory, never reads it, and we tell the
+                // ReadBuf how much it wrote (below) only after it returns.
+                let dst = unsafe { buf.unfilled_mut() };
+                // SAFETY: `dst` is valid for writes of `dst.len()` bytes for the whole call, and
+                // the fd is open (we hold the source).
+                let n =
+                    unsafe { libc::recv(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            },
+            short
+        ))?;
         // SAFETY: the kernel wrote `n` bytes at the start of the unfilled part.
         unsafe { buf.assume_init(n) };
         buf.advance(n);
@@ -159,22 +186,30 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Write, None, |io| {
-            // SAFETY: `buf` is valid for reads of `buf.len()` bytes; the fd is open.
-            let n = unsafe {
-                libc::send(
-                    io.as_raw_fd(),
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_NOSIGNAL,
-                )
-            };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })
+        let len = buf.len();
+        let short = move |&n: &usize| 0 < n && n < len;
+        self.poll_io_drained(
+            cx,
+            Direction::Write,
+            None,
+            |io| {
+                // SAFETY: `buf` is valid for reads of `buf.len()` bytes; the fd is open.
+                let n = unsafe {
+                    libc::send(
+                        io.as_raw_fd(),
+                        buf.as_ptr().cast(),
+                        buf.len(),
+                        libc::MSG_NOSIGNAL,
+                    )
+                };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            },
+            short,
+        )
     }
 
     /// Gathers `bufs` into one `sendmsg`.
@@ -184,22 +219,33 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let count = bufs.len().min(MAX_IOV);
-        self.poll_io(cx, Direction::Write, None, |io| {
-            // SAFETY: an all-zero msghdr is a valid empty message.
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            // `IoSlice` is ABI-compatible with `iovec` on Unix (std guarantees it); sendmsg
-            // only reads through the pointer.
-            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-            msg.msg_iovlen = count as _;
-            // SAFETY: `msg` points at `count` valid iovecs that outlive the call; the fd is
-            // open.
-            let n = unsafe { libc::sendmsg(io.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-            if n < 0 {
-                Err(io::Error::last_os_error())
-            } else {
-                Ok(n as usize)
-            }
-        })
+        let len = bufs[..count]
+            .iter()
+            .map(|b| b.len())
+            .fold(0usize, usize::saturating_add);
+        let short = move |&n: &usize| 0 < n && n < len;
+        self.poll_io_drained(
+            cx,
+            Direction::Write,
+            None,
+            |io| {
+                // SAFETY: an all-zero msghdr is a valid empty message.
+                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+                // `IoSlice` is ABI-compatible with `iovec` on Unix (std guarantees it); sendmsg
+                // only reads through the pointer.
+                msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+                msg.msg_iovlen = count as _;
+                // SAFETY: `msg` points at `count` valid iovecs that outlive the call; the fd is
+                // open.
+                let n = unsafe { libc::sendmsg(io.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            },
+            short,
+        )
     }
 }
 
