@@ -23,9 +23,7 @@ pub fn parse_args(default_port: u16) -> Result<Args, String> {
     let mut workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--addr" => addr = value.parse().map_err(|e| format!("--addr {value}: {e}"))?,
             "--workers" => {

@@ -24,7 +24,7 @@ fn current() -> Runtime {
 }
 
 /// Makes sure the process may open `want` descriptors (two per loopback connection).
-fn ensure_fd_limit(want: u64) {
+fn ensure_fd_limit(want: libc::rlim_t) {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -32,8 +32,8 @@ fn ensure_fd_limit(want: u64) {
     // SAFETY: getrlimit/setrlimit with a valid rlimit struct.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim), 0);
-        if (lim.rlim_cur as u64) < want {
-            lim.rlim_cur = (want as libc::rlim_t).min(lim.rlim_max);
+        if lim.rlim_cur < want {
+            lim.rlim_cur = want.min(lim.rlim_max);
             assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lim), 0);
         }
     }
@@ -59,7 +59,7 @@ async fn echo(stream: TcpStream) -> io::Result<u64> {
 #[test]
 fn echo_1000_concurrent_connections_1_byte_to_1_mib_every_byte_checked() {
     const CONNS: usize = 1_000;
-    ensure_fd_limit(2 * CONNS as u64 + 256);
+    ensure_fd_limit(2 * CONNS as libc::rlim_t + 256);
     let rt = multi(2);
     rt.block_on(async {
         let start = weir_runtime::io::registration_count().unwrap();

@@ -72,11 +72,12 @@ impl Driver {
     }
 
     fn with_park(park: Park, enable_time: bool) -> Self {
-        let unpark = match &park {
-            Park::Thread(p) => Unpark::Thread(p.clone()),
-            Park::Io(io) => Unpark::Io(io.handle().clone()),
-        };
-        let time = enable_time.then(|| Arc::new(TimeDriver::new(unpark)));
+        let time = enable_time.then(|| {
+            Arc::new(match &park {
+                Park::Thread(p) => TimeDriver::new(p.clone()),
+                Park::Io(io) => TimeDriver::with_unpark(Unpark::Io(io.handle().clone())),
+            })
+        });
         Self {
             locked: AtomicBool::new(false),
             park,
