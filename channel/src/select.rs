@@ -113,6 +113,11 @@ fn scope() -> *const Scope {
     SCOPE.try_with(|s| s.get()).unwrap_or(std::ptr::null())
 }
 
+/// True while a select is polling on this thread.
+pub(crate) fn in_select() -> bool {
+    !scope().is_null()
+}
+
 /// The outermost select being polled on this thread, or null.
 pub(crate) fn current_root() -> *const Token {
     let scope = scope();

@@ -100,13 +100,16 @@ impl<T> Zero<T> {
 
     /// Links `node` (or refreshes its waker and select tie if it is linked already).
     fn park(list: &mut List<T>, node: Pin<&Waiter<T>>, waker: &Waker, linked: bool) {
+        let in_select = select::in_select();
         let me = select::current_root();
         // SAFETY: we hold the lock; the node is either ours and unlinked, or linked here (its
         // claim and waker are then only touched under this lock).
         unsafe {
+            // Inside a select the node must carry a claim on its token (allocated now if this
+            // is the select's first rendezvous wait); outside, none.
             let stale = node.claim.with(|c| match &*c {
-                None => !me.is_null(),
-                Some(claim) => claim.token_ptr() != me,
+                None => in_select,
+                Some(claim) => !in_select || claim.token_ptr() != me,
             });
             if stale {
                 let claim = select::current_claim();
