@@ -95,9 +95,15 @@ macro_rules! shared_methods {
 impl<T> Sender<T> {
     /// Sends `value`, waiting for room (or, on a rendezvous, for a receiver to take it).
     ///
-    /// Fails with the value if the channel is or becomes closed first. Cancel-safe: dropping
-    /// the future before it completes leaves the channel as if the send never started (on a
-    /// rendezvous, the value was not delivered; it is dropped with the future).
+    /// Fails with the value if the channel is or becomes closed first.
+    ///
+    /// Cancel-safe: dropping the future before it completes leaves no waiter behind, and on
+    /// a buffered channel the value was not sent (it is dropped with the future). On a
+    /// rendezvous a waiting sender's value is taken by an arriving receiver, so a send that
+    /// is dropped *after* a receiver took its value did happen; a losing `select!` branch is
+    /// the exception — the select commits atomically with its partner, so a send branch that
+    /// loses delivered nothing. To bound a rendezvous send in time exactly, race it against a
+    /// sleep in [`select!`](crate::select!) rather than wrapping it in `time::timeout`.
     pub fn send(&self, value: T) -> SendFuture<'_, T> {
         SendFuture::new(&self.chan, value, true)
     }

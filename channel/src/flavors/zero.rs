@@ -24,7 +24,9 @@
 //!
 //! * A dropped send future that was not `COMPLETED` unlinks itself; its value is dropped with
 //!   it and no receiver ever saw it. One that was `COMPLETED` had its value taken: the send
-//!   happened.
+//!   happened. Inside weir's `select!` that cannot happen to a losing branch (the partner
+//!   must commit the select first); a plain send dropped by another combinator (such as
+//!   `time::timeout`) after a receiver took its value did send it.
 //! * A dropped receive future that was `COMPLETED` (given a value it never returned — only
 //!   possible when the future is dropped by something other than weir's `select!`, such as a
 //!   task abort) puts the value into `stash`, which receivers drain before meeting senders, so
