@@ -21,3 +21,8 @@ pub use weir_breaker as breaker;
 
 /// Probe vocabulary, probe macros and the scheduler context.
 pub use weir_probes as probes;
+
+/// The README's examples, compiled and run as doctests so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

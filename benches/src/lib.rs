@@ -1,1 +1,13 @@
 //! Shared drivers for the side-by-side benchmarks in `benches/`.
+//!
+//! - [`bench_runtime`]: the [`BenchRuntime`] interface every workload is written against, and
+//!   weir's implementation (peers implement it in the benchmark targets);
+//! - [`scheduler_workloads`]: the scheduler workloads of `benches/rt_multi_threaded.rs`;
+//! - [`oneshot`]: a runtime-neutral oneshot channel, so ping-pong compares schedulers only.
+
+pub mod bench_runtime;
+pub mod oneshot;
+pub mod scheduler_workloads;
+
+pub use bench_runtime::{workers_from_env, BenchRuntime};
+pub use scheduler_workloads::Workload;

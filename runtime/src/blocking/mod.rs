@@ -64,8 +64,32 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("weir: a blocking task is polled exactly once");
+        // Mark this task as a blocking closure while it runs (restored on unwind too).
+        struct Restore(u64);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = BLOCKING_TASK.try_with(|t| t.set(self.0));
+            }
+        }
+        let current = weir_probes::context::current_task();
+        let _restore = Restore(BLOCKING_TASK.with(|t| t.replace(current)));
         Poll::Ready(f())
     }
+}
+
+thread_local! {
+    /// The id of the blocking closure running on this thread (`NO_TASK` if none).
+    static BLOCKING_TASK: std::cell::Cell<u64> =
+        const { std::cell::Cell::new(weir_probes::context::NO_TASK) };
+}
+
+/// True when the code running is a blocking closure itself: it has a task id like any task,
+/// but blocking (`Runtime::block_on` included) is what its thread is for. Tasks polled by a
+/// runtime that the closure drives are not blocking closures.
+pub(crate) fn in_blocking_closure() -> bool {
+    let current = weir_probes::context::current_task();
+    current != weir_probes::context::NO_TASK
+        && BLOCKING_TASK.try_with(|t| t.get()).ok() == Some(current)
 }
 
 pub(crate) struct Pool {

@@ -20,6 +20,9 @@ pub(crate) struct WorkerCounters {
     busy_ns: AtomicU64,
     local_queue_depth: AtomicU64,
     forced_yields: AtomicU64,
+    /// Spawns made on this worker's thread (an atomic add: another runtime's worker with the
+    /// same index may count here too).
+    spawned: AtomicU64,
 }
 
 /// One-writer increment: cheaper than an atomic read-modify-write.
@@ -54,7 +57,7 @@ impl WorkerCounters {
 pub(crate) struct Counters {
     workers: Box<[CachePadded<WorkerCounters>]>,
     /// Shared counters: many writers, so real atomic adds.
-    spawned: CachePadded<AtomicU64>,
+    spawned_elsewhere: CachePadded<AtomicU64>,
     remote_schedules: CachePadded<AtomicU64>,
 }
 
@@ -62,7 +65,7 @@ impl Counters {
     pub(crate) fn new(workers: usize) -> Self {
         Self {
             workers: (0..workers).map(|_| CachePadded::default()).collect(),
-            spawned: CachePadded::new(AtomicU64::new(0)),
+            spawned_elsewhere: CachePadded::new(AtomicU64::new(0)),
             remote_schedules: CachePadded::new(AtomicU64::new(0)),
         }
     }
@@ -71,8 +74,16 @@ impl Counters {
         &self.workers[index]
     }
 
+    /// Counts a spawn on the calling worker's line, so that workers spawning at once do not
+    /// contend on one counter.
     pub(crate) fn task_spawned(&self) {
-        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let worker = weir_probes::context::current_worker() as usize;
+        let counter = match self.workers.get(worker) {
+            Some(w) => &w.spawned,
+            None => &*self.spawned_elsewhere,
+        };
+        // Relaxed: a statistic.
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn remote_scheduled(&self) {
@@ -106,7 +117,12 @@ impl RuntimeMetrics {
 
     /// Tasks spawned since the runtime started.
     pub fn spawned_tasks_count(&self) -> u64 {
-        self.counters().spawned.load(Ordering::Relaxed)
+        let c = self.counters();
+        c.spawned_elsewhere.load(Ordering::Relaxed)
+            + c.workers
+                .iter()
+                .map(|w| w.spawned.load(Ordering::Relaxed))
+                .sum::<u64>()
     }
 
     /// Tasks alive now (spawned, not yet complete).

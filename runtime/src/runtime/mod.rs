@@ -85,10 +85,13 @@ impl Runtime {
     /// current-thread runtime this thread also runs the spawned tasks meanwhile.
     ///
     /// # Panics
-    /// When called from inside a task of a weir runtime (it would block a worker).
+    /// When called from inside a task of a weir runtime (it would block a worker). A
+    /// `spawn_blocking` closure may call it.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if weir_probes::context::current_task() != weir_probes::context::NO_TASK {
+        if weir_probes::context::current_task() != weir_probes::context::NO_TASK
+            && !crate::blocking::in_blocking_closure()
+        {
             panic!(
                 "weir: Runtime::block_on called from inside a task; \
                  await the future instead, or use spawn_blocking"
@@ -124,7 +127,13 @@ impl Runtime {
             scheduler::Handle::MultiThread(shared) => {
                 shared.begin_shutdown();
                 let deadline = timeout.map(|t| std::time::Instant::now() + t);
+                let me = thread::current().id();
                 for t in self.threads.drain(..) {
+                    // Dropped from inside one of its own tasks: a worker cannot join itself
+                    // (the OS refuses, and std panics); it stops after its current poll.
+                    if t.thread().id() == me {
+                        continue;
+                    }
                     join_until(t, deadline);
                 }
                 let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));

@@ -7,12 +7,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 use weir_probes::{probe, Event};
 
 use super::driver::Driver;
+use super::park::ParkThread;
 use super::Handle;
 use crate::blocking;
 use crate::runtime::builder::Config;
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     /// The `block_on` future was woken.
     woken: AtomicBool,
     core: Mutex<Option<Box<Core>>>,
+    /// `block_on` callers waiting for the core while another thread drives.
+    core_waiters: Mutex<Vec<Waker>>,
     pub(crate) owned: OwnedTasks,
     pub(crate) driver: Driver,
     pub(crate) blocking: blocking::Pool,
@@ -55,6 +58,18 @@ fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     f(unsafe { ptr.as_ref() })
 }
 
+/// Wakes a `block_on` caller that waits for the core on another thread.
+struct ParkWaker(ParkThread);
+
+impl Wake for ParkWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
 struct MainWaker {
     shared: Arc<Shared>,
 }
@@ -79,6 +94,7 @@ impl Shared {
                 local: VecDeque::new(),
                 tick: 0,
             }))),
+            core_waiters: Mutex::new(Vec::new()),
             owned: OwnedTasks::new(1),
             driver: Driver::new(config.enable_time),
             blocking: blocking::Pool::new(&config),
@@ -144,12 +160,51 @@ impl Shared {
     /// Runs the runtime on this thread until `future` completes.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let _enter = crate::runtime::context::enter(Handle::CurrentThread(self.clone()));
-        let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some(core) = core else {
-            // Another thread is driving this runtime: just wait for our future, its tasks run
-            // over there.
-            return crate::runtime::park_block_on(future);
-        };
+        let mut future = pin!(future);
+        loop {
+            let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(core) = core {
+                return self.drive(core, future.as_mut());
+            }
+            // Another thread is driving this runtime: wait for our future (its tasks run over
+            // there) or for the core to be handed back, then drive it ourselves. Without the
+            // hand-over, our tasks would stall once that thread's block_on returns.
+            if let Some(out) = self.wait_for_core(future.as_mut()) {
+                return out;
+            }
+        }
+    }
+
+    /// Polls `future` on this thread while another thread holds the core. Returns its output,
+    /// or `None` once the core is back (the caller then takes it).
+    fn wait_for_core<F: Future>(&self, mut future: Pin<&mut F>) -> Option<F::Output> {
+        let park = std::sync::Arc::new(ParkWaker(ParkThread::new()));
+        let waker = Waker::from(park.clone());
+        let mut task_cx = TaskContext::from_waker(&waker);
+        loop {
+            if let Poll::Ready(out) =
+                crate::coop::with_budget(|| future.as_mut().poll(&mut task_cx))
+            {
+                return Some(out);
+            }
+            {
+                // Checked and registered under the core lock, which the hand-back takes before
+                // it wakes the waiters: a core returned after this check wakes us.
+                let core = self.core.lock().unwrap_or_else(|p| p.into_inner());
+                if core.is_some() {
+                    return None;
+                }
+                let mut waiters = self.core_waiters.lock().unwrap_or_else(|p| p.into_inner());
+                if !waiters.iter().any(|w| w.will_wake(&waker)) {
+                    waiters.push(waker.clone());
+                }
+            }
+            park.0.park_timeout(None);
+        }
+    }
+
+    /// Drives the runtime with `core` until `future` completes; hands the core back after.
+    fn drive<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
         let cx = Context {
             shared: self.clone(),
             core: RefCell::new(Some(core)),
@@ -159,9 +214,19 @@ impl Shared {
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.0));
-                // Hand the core back so another block_on can run the tasks.
+                // Hand the core back, and wake the block_on callers waiting for it.
                 let core = self.1.core.borrow_mut().take();
-                *self.1.shared.core.lock().unwrap_or_else(|p| p.into_inner()) = core;
+                let shared = &self.1.shared;
+                *shared.core.lock().unwrap_or_else(|p| p.into_inner()) = core;
+                let waiters = std::mem::take(
+                    &mut *shared
+                        .core_waiters
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
+                for w in waiters {
+                    w.wake();
+                }
             }
         }
         let _restore = Restore(prev, &cx);
@@ -170,7 +235,6 @@ impl Shared {
             shared: self.clone(),
         }));
         let mut task_cx = TaskContext::from_waker(&waker);
-        let mut future = pin!(future);
         self.woken.store(true, Ordering::Relaxed);
         let event_interval = self.config.event_interval;
         let mut busy_since = std::time::Instant::now();

@@ -6,6 +6,7 @@
 
 pub(crate) mod current_thread;
 pub(crate) mod driver;
+pub(crate) mod inject;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
 

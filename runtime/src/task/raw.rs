@@ -22,6 +22,7 @@ use super::state::{State, ToIdle, ToNotified, ToRunning};
 use super::{Id, JoinError};
 use crate::coop;
 use crate::scheduler;
+use crate::scheduler::inject::Link;
 use crate::sync::UnsafeCell;
 use weir_probes::{context as probe_cx, probe, Event};
 
@@ -45,6 +46,8 @@ pub(crate) struct Header {
     /// Key in the owned-tasks list; written once under the list's lock before the task is
     /// shared, read under the same lock.
     pub(crate) owned_key: UnsafeCell<usize>,
+    /// Link for the injector (a task queued from outside a worker costs no allocation).
+    pub(crate) queue_link: Link,
 }
 
 enum Stage<F: Future> {
@@ -87,6 +90,7 @@ impl RawTask {
                 id,
                 scheduler,
                 owned_key: UnsafeCell::new(usize::MAX),
+                queue_link: Link::new(),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
@@ -101,6 +105,11 @@ impl RawTask {
     /// `ptr` points to a live task and the caller gives up one counted reference.
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
         RawTask { ptr }
+    }
+
+    /// Gives up this counted reference as a pointer (see `from_raw`).
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).ptr
     }
 
     /// Duplicates the pointer without counting. The caller must count it (e.g. the state
@@ -282,10 +291,22 @@ fn cancel_and_complete<F: Future>(cell: &Cell<F>, refs: usize) {
     complete(cell, refs);
 }
 
-/// Publishes the finished stage, wakes the join handle, leaves the owned list and drops
+/// Leaves the owned list, publishes the finished stage, wakes the join handle and drops
 /// `refs` references held by the caller.
 fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
     let header = &cell.header;
+    // Leave the owned list before the completion is published: a joiner that sees the output
+    // must no longer count this task as alive (`RuntimeMetrics::num_alive_tasks`). Shutdown
+    // racing with this finds the task either listed (and only flags it, as it is running) or
+    // gone; both are fine.
+    let listed = match header.scheduler.release(header) {
+        Some(owned_ref) => {
+            // The owned list's reference is counted in `refs` below; forget the handle.
+            std::mem::forget(owned_ref);
+            true
+        }
+        None => false,
+    };
     let snapshot = header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: drop it here (a panic in its Drop is contained).
@@ -300,12 +321,7 @@ fn complete<F: Future>(cell: &Cell<F>, refs: usize) {
         });
     }
     probe!(Event::TaskComplete { task: header.id.0 });
-    let released = header.scheduler.release(header);
-    let refs = refs + usize::from(released.is_some());
-    if let Some(owned_ref) = released {
-        // The owned list's reference is counted in `refs`; forget the handle.
-        std::mem::forget(owned_ref);
-    }
+    let refs = refs + usize::from(listed);
     if header.state.transition_to_terminal(refs) {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F>(NonNull::from(header)) };

@@ -30,9 +30,9 @@ const FLAGS: usize = REF_ONE - 1;
 
 /// A spawned task starts notified (it is about to be queued) with a join handle and three
 /// references: owned-tasks list, the queued `Notified`, the `JoinHandle`.
-const INITIAL_OWNED: usize = NOTIFIED | JOIN_INTEREST | 3 * REF_ONE;
+const INITIAL_OWNED: usize = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
 /// A blocking task is in no owned list: the queued `Notified` and the `JoinHandle`.
-const INITIAL_UNOWNED: usize = NOTIFIED | JOIN_INTEREST | 2 * REF_ONE;
+const INITIAL_UNOWNED: usize = NOTIFIED | JOIN_INTEREST | (2 * REF_ONE);
 
 pub(crate) struct State {
     word: AtomicUsize,

@@ -168,3 +168,30 @@ impl TimeDriver {
         self.lock().shutdown = true;
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn entries_fire_once_due_and_leave_when_deregistered() {
+        let driver = TimeDriver::new(Arc::new(ParkThread::new()));
+        let waker = Waker::noop();
+        let now = Instant::now();
+        let due = driver.register(now, waker);
+        let later = driver.register(now + Duration::from_secs(3600), waker);
+        assert_eq!(driver.num_entries(), 2);
+        // Rounded up to the next millisecond: fires once a millisecond has passed.
+        std::thread::sleep(Duration::from_millis(2));
+        driver.process();
+        assert!(driver.is_fired(due));
+        assert!(!driver.is_fired(later));
+        assert!(driver.poll_entry(due, waker).is_ready());
+        assert!(driver.poll_entry(later, waker).is_pending());
+        driver.deregister(due);
+        driver.deregister(later);
+        assert_eq!(driver.num_entries(), 0);
+        assert_eq!(driver.next_timeout(), None);
+    }
+}

@@ -1,19 +1,20 @@
 //! The multi-thread, work-stealing scheduler.
 //!
-//! Each worker owns a local FIFO queue (crossbeam-deque) and a LIFO slot; tasks woken from
-//! outside the runtime go to the global injector. See `worker.rs` for the run loop and
+//! Each worker owns a local FIFO ring (`queue.rs`) and a LIFO slot; tasks woken from outside
+//! the runtime go to the global injector (`../inject.rs`). See `worker.rs` for the run loop and
 //! `idle.rs` for who sleeps.
 
 mod idle;
+pub(crate) mod queue;
 mod worker;
 
 use std::io;
 use std::thread;
 
-use crossbeam_deque::{Injector, Steal, Stealer};
 use crossbeam_utils::CachePadded;
 
 use super::driver::Driver;
+use super::inject::Inject;
 use super::park::{Parker, Unparker};
 use crate::blocking;
 use crate::runtime::builder::Config;
@@ -27,7 +28,7 @@ pub(crate) use worker::has_runnable_work_here;
 
 pub(crate) struct Shared {
     remotes: Box<[Remote]>,
-    injector: Injector<RawTask>,
+    injector: Inject,
     /// Remote pushes in flight; shutdown waits for them so none lands after the final drain.
     remote_pushes: CachePadded<AtomicUsize>,
     idle: Idle,
@@ -40,7 +41,7 @@ pub(crate) struct Shared {
 }
 
 struct Remote {
-    stealer: Stealer<RawTask>,
+    stealer: queue::Stealer,
     unparker: Unparker,
 }
 
@@ -56,17 +57,14 @@ impl Shared {
         let mut cores = Vec::with_capacity(n);
         let mut remotes = Vec::with_capacity(n);
         for index in 0..n {
-            let local = crossbeam_deque::Worker::new_fifo();
+            let (local, stealer) = queue::new();
             let (parker, unparker) = Parker::new();
-            remotes.push(Remote {
-                stealer: local.stealer(),
-                unparker,
-            });
+            remotes.push(Remote { stealer, unparker });
             cores.push((worker::Core::new(index, local), parker));
         }
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
-            injector: Injector::new(),
+            injector: Inject::new(),
             remote_pushes: CachePadded::new(AtomicUsize::new(0)),
             idle: Idle::new(n),
             owned: OwnedTasks::new(n),
@@ -172,11 +170,16 @@ impl Shared {
         while self.remote_pushes.load(Ordering::SeqCst) != 0 {
             crate::sync::spin_loop();
         }
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Retry => continue,
-                Steal::Empty => break,
+        // Remote producers have finished (see above); stop at the first pass that finds
+        // nothing, in case a worker left running by a timed-out shutdown still overflows.
+        while let Some(mut consumer) = self.injector.try_consume() {
+            let mut drained = 0;
+            while let Some(task) = consumer.pop() {
+                drop(task);
+                drained += 1;
+            }
+            if drained == 0 {
+                break;
             }
         }
         self.driver.shutdown();

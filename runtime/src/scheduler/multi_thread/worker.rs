@@ -14,9 +14,9 @@
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
-use crossbeam_deque::{Steal, Worker as LocalQueue};
 use weir_probes::{context as probe_cx, probe, Event};
 
+use super::queue::Local as LocalQueue;
 use super::Shared;
 use crate::scheduler::park::Parker;
 use crate::scheduler::Handle;
@@ -28,10 +28,13 @@ const MAX_LIFO_POLLS: u32 = 3;
 
 pub(crate) struct Core {
     index: usize,
-    tick: u32,
+    /// Ticks left until the next maintenance pass and the next injector-first tick (count
+    /// downs: no division on the hot path).
+    until_maintenance: u32,
+    until_global: u32,
     lifo: Option<RawTask>,
     lifo_polls: u32,
-    local: LocalQueue<RawTask>,
+    local: LocalQueue,
     searching: bool,
     rng: u32,
     /// When this worker last woke up (for busy time).
@@ -39,10 +42,11 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, local: LocalQueue<RawTask>) -> Box<Core> {
+    pub(crate) fn new(index: usize, local: LocalQueue) -> Box<Core> {
         Box::new(Core {
             index,
-            tick: 0,
+            until_maintenance: 0,
+            until_global: 0,
             lifo: None,
             lifo_polls: 0,
             local,
@@ -101,10 +105,10 @@ pub(super) fn schedule_local(
             return Err(task);
         };
         let spilled = if is_yield {
-            core.local.push(task);
+            core.local.push_back(task, &shared.injector);
             true
         } else if let Some(prev) = core.lifo.replace(task) {
-            core.local.push(prev);
+            core.local.push_back(prev, &shared.injector);
             true
         } else {
             false
@@ -146,8 +150,8 @@ pub(super) fn run(shared: Arc<Shared>, core: Box<Core>, parker: Parker) {
     CURRENT.with(|c| c.set(&cx));
     let _enter = crate::runtime::context::enter(Handle::MultiThread(shared.clone()));
 
-    let core = run_loop(&cx, core);
-    shutdown_core(&cx, core);
+    let mut core = run_loop(&cx, core);
+    shutdown_core(&cx, &mut core);
 
     drop(_enter);
     CURRENT.with(|c| c.set(std::ptr::null()));
@@ -163,10 +167,11 @@ fn run_loop(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     let global_interval = shared.config().global_queue_interval;
     core.busy_since = Instant::now();
     while !shared.is_shutdown() {
-        core.tick = core.tick.wrapping_add(1);
-        if core.tick % event_interval == 0 {
+        if core.until_maintenance == 0 {
+            core.until_maintenance = event_interval;
             core = maintenance(cx, core);
         }
+        core.until_maintenance -= 1;
         let task =
             next_task(shared, &mut core, global_interval).or_else(|| steal(shared, &mut core));
         match task {
@@ -178,11 +183,13 @@ fn run_loop(cx: &Context, mut core: Box<Core>) -> Box<Core> {
 }
 
 fn next_task(shared: &Shared, core: &mut Core, global_interval: u32) -> Option<RawTask> {
-    if core.tick % global_interval == 0 {
+    if core.until_global == 0 {
+        core.until_global = global_interval;
         if let Some(task) = steal_injector(shared, core) {
             return Some(task);
         }
     }
+    core.until_global -= 1;
     if core.lifo_polls < MAX_LIFO_POLLS {
         if let Some(task) = core.lifo.take() {
             core.lifo_polls += 1;
@@ -200,14 +207,22 @@ fn next_task(shared: &Shared, core: &mut Core, global_interval: u32) -> Option<R
     steal_injector(shared, core)
 }
 
+/// Takes a task from the injector, and a fair share more into the local queue.
 fn steal_injector(shared: &Shared, core: &mut Core) -> Option<RawTask> {
-    loop {
-        match shared.injector.steal_batch_and_pop(&core.local) {
-            Steal::Success(task) => return Some(task),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
+    let mut consumer = shared.injector.try_consume()?;
+    let first = consumer.pop()?;
+    // A share of the backlog, so that other workers find some too; bounded by local room.
+    let share = shared.injector.len() / shared.remotes.len() + 1;
+    let batch = share
+        .min(core.local.remaining())
+        .min(super::queue::CAPACITY / 2);
+    for _ in 0..batch {
+        match consumer.pop() {
+            Some(task) => core.local.push_back(task, &shared.injector),
+            None => break,
         }
     }
+    Some(first)
 }
 
 fn steal(shared: &Shared, core: &mut Core) -> Option<RawTask> {
@@ -224,25 +239,13 @@ fn steal(shared: &Shared, core: &mut Core) -> Option<RawTask> {
         if victim == core.index {
             continue;
         }
-        loop {
-            match shared.remotes[victim]
-                .stealer
-                .steal_batch_and_pop(&core.local)
-            {
-                Steal::Success(task) => {
-                    probe!(Event::WorkerSteal {
-                        worker: core.index as u32,
-                        victim: victim as u32
-                    });
-                    shared
-                        .metrics
-                        .worker(core.index)
-                        .stolen(1 + core.local.len() as u64);
-                    return Some(task);
-                }
-                Steal::Empty => break,
-                Steal::Retry => continue,
-            }
+        if let Some((task, taken)) = shared.remotes[victim].stealer.steal_into(&mut core.local) {
+            probe!(Event::WorkerSteal {
+                worker: core.index as u32,
+                victim: victim as u32
+            });
+            shared.metrics.worker(core.index).stolen(taken as u64);
+            return Some(task);
         }
     }
     steal_injector(shared, core)
@@ -331,7 +334,7 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     core
 }
 
-fn shutdown_core(cx: &Context, mut core: Box<Core>) {
+fn shutdown_core(cx: &Context, core: &mut Core) {
     let shared = &*cx.shared;
     if core.searching {
         shared.idle.transition_from_searching();
