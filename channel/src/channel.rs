@@ -206,12 +206,22 @@ impl<T> Chan<T> {
                 }
                 out
             }
-            Flavor::List(l) => {
-                self.poll_queued_recv(&l.receivers, || l.try_recv(), || l.is_empty(), node, cx, waited)
-            }
-            Flavor::Array(a) => {
-                self.poll_queued_recv(&a.receivers, || a.try_recv(), || a.is_empty(), node, cx, waited)
-            }
+            Flavor::List(l) => self.poll_queued_recv(
+                &l.receivers,
+                || l.try_recv(),
+                || l.is_empty(),
+                node,
+                cx,
+                waited,
+            ),
+            Flavor::Array(a) => self.poll_queued_recv(
+                &a.receivers,
+                || a.try_recv(),
+                || a.is_empty(),
+                node,
+                cx,
+                waited,
+            ),
         };
         self.wait_probes(ChannelOp::Recv, was_waiting, *waited, out.is_ready());
         out

@@ -168,9 +168,7 @@ impl RecvTimeoutError {
 impl fmt::Display for RecvTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecvTimeoutError::Timeout => {
-                f.write_str("timed out receiving on an empty channel")
-            }
+            RecvTimeoutError::Timeout => f.write_str("timed out receiving on an empty channel"),
             RecvTimeoutError::Closed => f.write_str("receiving on a closed and empty channel"),
         }
     }

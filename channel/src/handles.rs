@@ -172,8 +172,7 @@ impl<T> Receiver<T> {
             Ok(v) => Ok(v),
             Err(TryRecvError::Closed) => Err(RecvTimeoutError::Closed),
             Err(TryRecvError::Empty) => {
-                match crate::waiters::block_on_until(RecvFuture::new(&self.chan, false), deadline)
-                {
+                match crate::waiters::block_on_until(RecvFuture::new(&self.chan, false), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
                     None => Err(RecvTimeoutError::Timeout),
                 }

@@ -43,9 +43,7 @@ mod sync;
 mod waiters;
 
 pub use builder::Builder;
-pub use error::{
-    BuildError, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError,
-};
+pub use error::{BuildError, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 pub use futures::{ClosedFuture, RecvFuture, RecvTimeoutFuture, SendFuture};
 pub use handles::{Receiver, Sender};
 

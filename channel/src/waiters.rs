@@ -235,19 +235,16 @@ impl<T> List<T> {
         }
     }
 
-    /// Unlinks the first node with `NOTIFIED` and returns its waker.
-    pub(crate) fn pop_notify(&mut self) -> Option<Waker> {
+    /// Unlinks the first node with `NOTIFIED`; `Some(waker)` if there was one (the waker
+    /// itself is always there for a linked node).
+    pub(crate) fn pop_notify(&mut self) -> Option<Option<Waker>> {
         let head = self.head;
         if head.is_null() {
             return None;
         }
         // SAFETY: `head` is linked here and the caller holds the lock.
-        Some(unsafe { self.release(head, NOTIFIED) }.unwrap_or_else(noop_waker))
+        Some(unsafe { self.release(head, NOTIFIED) })
     }
-}
-
-fn noop_waker() -> Waker {
-    Waker::noop().clone()
 }
 
 /// How many wakers `notify_all` collects before it drops the lock to wake them.
@@ -357,7 +354,9 @@ impl<T> WaitQueue<T> {
         };
         match waker {
             Some(w) => {
-                w.wake();
+                if let Some(w) = w {
+                    w.wake();
+                }
                 true
             }
             None => false,
@@ -370,20 +369,11 @@ impl<T> WaitQueue<T> {
         let mut woken = 0;
         loop {
             let mut batch: [Option<Waker>; WAKE_BATCH] = Default::default();
-            let mut n = 0;
-            let more = {
+            let (n, more) = {
                 let mut list = self.lock();
-                while n < WAKE_BATCH {
-                    match list.pop_notify() {
-                        Some(w) => {
-                            batch[n] = Some(w);
-                            n += 1;
-                        }
-                        None => break,
-                    }
-                }
+                let n = drain_batch(&mut list, &mut batch);
                 self.len.store(list.len(), Ordering::SeqCst);
-                list.len() != 0
+                (n, list.len() != 0)
             };
             for w in batch.iter_mut().take(n) {
                 if let Some(w) = w.take() {
@@ -398,14 +388,14 @@ impl<T> WaitQueue<T> {
     }
 }
 
-/// The lock of a rendezvous channel wraps its state in this, so that `notify_all`-style
-/// draining can be shared.
+/// Unlinks up to `batch.len()` waiters with `NOTIFIED`, collecting their wakers to be woken
+/// after the caller drops its lock. Returns how many were unlinked.
 pub(crate) fn drain_batch<T>(list: &mut List<T>, batch: &mut [Option<Waker>]) -> usize {
     let mut n = 0;
     while n < batch.len() {
         match list.pop_notify() {
             Some(w) => {
-                batch[n] = Some(w);
+                batch[n] = w;
                 n += 1;
             }
             None => break,
@@ -536,10 +526,12 @@ impl AtomicWaker {
     /// Stores `waker` to be woken by the next [`AtomicWaker::wake`].
     pub(crate) fn register(&self, waker: &Waker) {
         // Acquire: we read the cell that a previous registrant or waker wrote.
-        match self
-            .state
-            .compare_exchange(AW_IDLE, AW_REGISTERING, Ordering::Acquire, Ordering::Acquire)
-        {
+        match self.state.compare_exchange(
+            AW_IDLE,
+            AW_REGISTERING,
+            Ordering::Acquire,
+            Ordering::Acquire,
+        ) {
             Ok(_) => {
                 // SAFETY: REGISTERING gives us the cell; wakers keep off while it is set.
                 self.waker.with_mut(|p| unsafe {
@@ -596,7 +588,12 @@ impl AtomicWaker {
     pub(crate) fn clear(&self) {
         if self
             .state
-            .compare_exchange(AW_IDLE, AW_REGISTERING, Ordering::Acquire, Ordering::Acquire)
+            .compare_exchange(
+                AW_IDLE,
+                AW_REGISTERING,
+                Ordering::Acquire,
+                Ordering::Acquire,
+            )
             .is_ok()
         {
             // SAFETY: REGISTERING gives us the cell.

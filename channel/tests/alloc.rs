@@ -16,6 +16,7 @@ struct Counting;
 
 thread_local! {
     static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static NOOP: Waker = noop_waker();
 }
 
 // SAFETY: forwards to the system allocator; the counter is a const-initialised thread-local
@@ -52,12 +53,14 @@ fn count<R>(f: impl FnOnce() -> R) -> (u64, R) {
 }
 
 fn poll<F: Future + ?Sized>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
+    NOOP.with(|w| fut.poll(&mut Context::from_waker(w)))
 }
 
 // One test function: the cases run in sequence, each measured on its own thread-local count.
 #[test]
 fn zero_allocations() {
+    // Make this thread's noop waker before anything is measured.
+    NOOP.with(|_| ());
     // The counter itself works.
     assert_eq!(count(|| drop(std::hint::black_box(Box::new(1u8)))).0, 1);
     non_blocking_round_trips();
@@ -157,7 +160,11 @@ fn blocking_threads_steady_state() {
         }
     });
     assert_eq!(n, 0, "recv_blocking allocated in steady state");
-    assert_eq!(producer.join().unwrap(), 0, "send_blocking allocated in steady state");
+    assert_eq!(
+        producer.join().unwrap(),
+        0,
+        "send_blocking allocated in steady state"
+    );
 }
 
 fn runtime_task_steady_state() {
@@ -198,10 +205,21 @@ fn closed_and_empty_receive() {
                 assert_eq!(rx.recv_blocking(), Err(RecvError::Closed));
                 let mut f = pin!(rx.recv());
                 assert_eq!(poll(f.as_mut()), Poll::Ready(Err(RecvError::Closed)));
-                let mut f = pin!(async { select! { v = rx.recv() => v } });
+                let mut f = pin!(async {
+                    select! { v = rx.recv() => v }
+                });
                 assert_eq!(poll(f.as_mut()), Poll::Ready(Err(RecvError::Closed)));
             }
         });
         assert_eq!(n, 0, "closed-and-empty receive allocated");
     }
+}
+
+/// A waker that does nothing (`Waker::noop` needs a newer toolchain than the MSRV).
+fn noop_waker() -> Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    Waker::from(std::sync::Arc::new(Noop))
 }

@@ -25,8 +25,9 @@ fn rt() -> Runtime {
 }
 
 type Pair = (Sender<u64>, Receiver<u64>);
+type Make = fn() -> Pair;
 
-fn flavours() -> Vec<(&'static str, fn() -> Pair)> {
+fn flavours() -> Vec<(&'static str, Make)> {
     vec![
         ("bounded(1)", || bounded(1)),
         ("bounded(8)", || bounded(8)),
@@ -198,7 +199,11 @@ fn close_racing_parked_senders_returns_or_delivers_every_value() {
             }
             let sent = sent.lock().unwrap();
             let returned = returned.lock().unwrap();
-            assert_eq!(sent.len() + returned.len(), 14 * 50, "{name}: a sender lost a value");
+            assert_eq!(
+                sent.len() + returned.len(),
+                14 * 50,
+                "{name}: a sender lost a value"
+            );
             check_exactly_once(&sent, &received, name);
         }
     }
@@ -271,10 +276,7 @@ fn producers_and_consumers_with_random_cancellation() {
                         weir_runtime::task::yield_now().await;
                     }
                     let got = if rng.below(2) == 0 {
-                        match timeout(d, rx.recv()).await {
-                            Ok(r) => Some(r),
-                            Err(_) => None,
-                        }
+                        timeout(d, rx.recv()).await.ok()
                     } else {
                         select! {
                             r = rx.recv() => Some(r),
@@ -314,8 +316,14 @@ fn producers_and_consumers_with_random_cancellation() {
                 Outcome::Unknown => assert!(n <= 1, "{name}: value {v} received {n} times"),
             }
         }
-        assert!(times.is_empty(), "{name}: received values never sent: {times:?}");
-        assert!(cancelled > 0 || !rendezvous, "{name}: the test cancelled nothing");
+        assert!(
+            times.is_empty(),
+            "{name}: received values never sent: {times:?}"
+        );
+        assert!(
+            cancelled > 0 || !rendezvous,
+            "{name}: the test cancelled nothing"
+        );
     }
 }
 
@@ -375,7 +383,7 @@ fn blocking_threads_and_async_tasks_share_a_channel() {
 #[test]
 fn dropped_notified_receiver_passes_its_wake_up_on() {
     for (name, make) in [
-        ("bounded(2)", (|| bounded(2)) as fn() -> Pair),
+        ("bounded(2)", (|| bounded(2)) as Make),
         ("unbounded", unbounded),
         ("rendezvous", rendezvous),
     ] {
@@ -446,7 +454,11 @@ fn dropped_waiters_leave_nothing_behind() {
         assert!(f.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
         assert_eq!(Arc::strong_count(&value), 2);
     }
-    assert_eq!(Arc::strong_count(&value), 1, "the dropped send kept its value");
+    assert_eq!(
+        Arc::strong_count(&value),
+        1,
+        "the dropped send kept its value"
+    );
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
 
@@ -559,7 +571,10 @@ fn recv_timeout_and_deadline() {
         tx.send(3).await.unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(60)).await, Ok(3));
         let deadline = weir_runtime::time::Instant::now() + Duration::from_millis(2);
-        assert_eq!(rx.recv_deadline(deadline).await, Err(RecvTimeoutError::Timeout));
+        assert_eq!(
+            rx.recv_deadline(deadline).await,
+            Err(RecvTimeoutError::Timeout)
+        );
         // A value arriving while it waits.
         let tx2 = tx.clone();
         let later = weir_runtime::spawn(async move {

@@ -59,7 +59,7 @@ async fn send<T>(tx: &Sender<T>, value: T, mode: Mode) -> Result<(), SendError<T
 /// Polls `fut` exactly once.
 fn poll_once<F: Future>(fut: F) -> Poll<F::Output> {
     let mut fut = pin!(fut);
-    fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    fut.as_mut().poll(&mut Context::from_waker(&noop_waker()))
 }
 
 /// Each flavour, by name.
@@ -155,7 +155,11 @@ fn send_after_close_returns_the_value() {
         assert!(rx.close(), "{name}");
         rt.block_on(async {
             for mode in MODES {
-                assert_eq!(send(&tx, 7, mode).await, Err(SendError(7)), "{name} {mode:?}");
+                assert_eq!(
+                    send(&tx, 7, mode).await,
+                    Err(SendError(7)),
+                    "{name} {mode:?}"
+                );
             }
         });
         assert_eq!(tx.try_send(8), Err(TrySendError::Closed(8)), "{name}");
@@ -167,7 +171,10 @@ fn send_after_close_returns_the_value() {
                 default => None,
             }
         });
-        assert!(matches!(got, Poll::Ready(Some(Err(SendError(10))))), "{name}");
+        assert!(
+            matches!(got, Poll::Ready(Some(Err(SendError(10))))),
+            "{name}"
+        );
     }
 }
 
@@ -274,12 +281,18 @@ fn try_ops_on_empty_and_full() {
 
     // The non-blocking select forms.
     let (tx, rx) = bounded::<u32>(1);
-    let empty = poll_once(async { select! { v = rx.recv() => Some(v), default => None } });
+    let empty = poll_once(async {
+        select! { v = rx.recv() => Some(v), default => None }
+    });
     assert!(matches!(empty, Poll::Ready(None)));
     tx.try_send(5).unwrap();
-    let full = poll_once(async { select! { r = tx.send(6) => Some(r), default => None } });
+    let full = poll_once(async {
+        select! { r = tx.send(6) => Some(r), default => None }
+    });
     assert!(matches!(full, Poll::Ready(None)));
-    let got = poll_once(async { select! { v = rx.recv() => Some(v), default => None } });
+    let got = poll_once(async {
+        select! { v = rx.recv() => Some(v), default => None }
+    });
     assert!(matches!(got, Poll::Ready(Some(Ok(5)))));
 }
 
@@ -300,7 +313,11 @@ fn rendezvous_try_ops_with_a_waiting_peer() {
                 }
                 attempts += 1;
             }
-            assert_eq!(r.await.unwrap(), Ok(11), "{mode:?} after {attempts} attempts");
+            assert_eq!(
+                r.await.unwrap(),
+                Ok(11),
+                "{mode:?} after {attempts} attempts"
+            );
         }
         // A sender waits: a non-blocking receive takes its value, and the sender completes.
         for mode in MODES {
@@ -397,8 +414,8 @@ fn chain_of_ten_thousand_tasks() {
 #[test]
 fn prime_sieve_up_to_97() {
     const PRIMES: [u32; 25] = [
-        2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83,
-        89, 97,
+        2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97,
     ];
     for mode in MODES {
         let rt = rt();
@@ -529,4 +546,13 @@ fn double_select_stress_select_against_select() {
             assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
         }
     });
+}
+
+/// A waker that does nothing (`Waker::noop` needs a newer toolchain than the MSRV).
+fn noop_waker() -> Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    Waker::from(std::sync::Arc::new(Noop))
 }

@@ -93,12 +93,10 @@ impl<T> Sender<T> {
                 };
             }
             // AcqRel: Release publishes the value to the receiver's Acquire.
-            match inner.state.compare_exchange(
-                s,
-                s | VALUE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match inner
+                .state
+                .compare_exchange(s, s | VALUE, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => break,
                 Err(actual) => s = actual,
             }

@@ -352,7 +352,7 @@ impl<T> Zero<T> {
         }
         if (state == COMPLETED || state == NOTIFIED) && !inner.stash.is_empty() {
             // Pass the wake-up on to a receiver that will take the stashed value.
-            wake = inner.receivers.pop_notify();
+            wake = inner.receivers.pop_notify().flatten();
         }
         drop(inner);
         if let Some(w) = wake {
@@ -378,10 +378,7 @@ impl<T> Zero<T> {
                 let mut inner = self.lock();
                 let mut n = drain_batch(&mut inner.senders, &mut batch);
                 n += drain_batch(&mut inner.receivers, &mut batch[n..]);
-                (
-                    n,
-                    inner.senders.len() + inner.receivers.len() != 0,
-                )
+                (n, inner.senders.len() + inner.receivers.len() != 0)
             };
             for w in batch.iter_mut().take(n) {
                 if let Some(w) = w.take() {
