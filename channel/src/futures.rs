@@ -6,11 +6,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use weir_runtime::coop;
+#[cfg(not(loom))]
 use weir_runtime::time::{Instant, Sleep};
 
 use crate::channel::Chan;
-use crate::error::{RecvError, RecvTimeoutError, SendError};
+#[cfg(not(loom))]
+use crate::error::RecvTimeoutError;
+use crate::error::{RecvError, SendError};
+use crate::runtime_hooks::coop;
 use crate::waiters::Waiter;
 
 /// Future of [`Sender::send`](crate::Sender::send).
@@ -152,12 +155,14 @@ impl<T> fmt::Debug for RecvFuture<'_, T> {
 
 /// Future of [`Receiver::recv_timeout`](crate::Receiver::recv_timeout) and
 /// [`Receiver::recv_deadline`](crate::Receiver::recv_deadline).
+#[cfg(not(loom))]
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvTimeoutFuture<'a, T> {
     recv: RecvFuture<'a, T>,
     sleep: Sleep,
 }
 
+#[cfg(not(loom))]
 impl<'a, T> RecvTimeoutFuture<'a, T> {
     pub(crate) fn new(chan: &'a Chan<T>, deadline: Instant) -> Self {
         RecvTimeoutFuture {
@@ -167,6 +172,7 @@ impl<'a, T> RecvTimeoutFuture<'a, T> {
     }
 }
 
+#[cfg(not(loom))]
 impl<T> Future for RecvTimeoutFuture<'_, T> {
     type Output = Result<T, RecvTimeoutError>;
 
@@ -186,6 +192,7 @@ impl<T> Future for RecvTimeoutFuture<'_, T> {
     }
 }
 
+#[cfg(not(loom))]
 impl<T> fmt::Debug for RecvTimeoutFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvTimeoutFuture")

@@ -1,11 +1,16 @@
 //! `Sender` and `Receiver`: the two handles of a channel.
 
 use std::fmt;
+#[cfg(not(loom))]
 use std::time::Duration;
 
 use crate::channel::Chan;
-use crate::error::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
-use crate::futures::{ClosedFuture, RecvFuture, RecvTimeoutFuture, SendFuture};
+#[cfg(not(loom))]
+use crate::error::RecvTimeoutError;
+use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
+#[cfg(not(loom))]
+use crate::futures::RecvTimeoutFuture;
+use crate::futures::{ClosedFuture, RecvFuture, SendFuture};
 use crate::sync::{Arc, Ordering};
 use crate::waiters::block_on;
 
@@ -188,11 +193,14 @@ impl<T> Receiver<T> {
 
     /// Receives a value, waiting at most `timeout` on the runtime's timers.
     ///
+    /// (Not built under `--cfg loom`, where the channel is built without the runtime.)
+    ///
     /// Returns `Err(RecvTimeoutError::Timeout)` if the time runs out first and
     /// `Err(RecvTimeoutError::Closed)` once the channel is closed and drained.
     ///
     /// # Panics
     /// When it has to wait outside a weir runtime with timers enabled (as `time::sleep`).
+    #[cfg(not(loom))]
     pub fn recv_timeout(&self, timeout: Duration) -> RecvTimeoutFuture<'_, T> {
         let now = weir_runtime::time::Instant::now();
         // `Instant::saturating_add` is crate-private in the runtime: saturate here at a
@@ -205,6 +213,7 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value, waiting until `deadline` at most. See [`Receiver::recv_timeout`].
+    #[cfg(not(loom))]
     pub fn recv_deadline(&self, deadline: weir_runtime::time::Instant) -> RecvTimeoutFuture<'_, T> {
         RecvTimeoutFuture::new(&self.chan, deadline)
     }

@@ -37,6 +37,7 @@ mod error;
 mod flavors;
 mod futures;
 mod handles;
+mod runtime_hooks;
 #[doc(hidden)]
 pub mod select;
 mod sync;
@@ -44,7 +45,9 @@ mod waiters;
 
 pub use builder::Builder;
 pub use error::{BuildError, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
-pub use futures::{ClosedFuture, RecvFuture, RecvTimeoutFuture, SendFuture};
+#[cfg(not(loom))]
+pub use futures::RecvTimeoutFuture;
+pub use futures::{ClosedFuture, RecvFuture, SendFuture};
 pub use handles::{Receiver, Sender};
 
 /// A single-value channel: one sender, one receiver (which is a future).

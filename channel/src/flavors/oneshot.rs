@@ -22,9 +22,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use weir_runtime::coop;
-
 use crate::error::{RecvError, SendError, TryRecvError};
+use crate::runtime_hooks::coop;
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use crate::waiters::AtomicWaker;
 
