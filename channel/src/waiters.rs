@@ -603,3 +603,110 @@ impl AtomicWaker {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+    use std::sync::Arc as StdArc;
+    use std::task::Wake;
+
+    struct Count(StdAtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: StdArc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counter() -> (StdArc<Count>, Waker) {
+        let c = StdArc::new(Count(StdAtomicUsize::new(0)));
+        (c.clone(), Waker::from(c))
+    }
+
+    #[test]
+    fn fifo_notify_and_deregister() {
+        let q = WaitQueue::<()>::new();
+        let (c1, w1) = counter();
+        let (c2, w2) = counter();
+        let (c3, w3) = counter();
+        let n1 = pin!(Waiter::new(None));
+        let n2 = pin!(Waiter::new(None));
+        let n3 = pin!(Waiter::new(None));
+        q.register(n1.as_ref(), &w1);
+        q.register(n2.as_ref(), &w2);
+        q.register(n3.as_ref(), &w3);
+        assert!(q.has_waiters());
+        // The middle one leaves without having been notified.
+        assert!(!q.deregister(n2.as_ref()));
+        assert!(q.notify_one());
+        assert_eq!(c1.0.load(Ordering::SeqCst), 1);
+        assert_eq!(n1.state(), NOTIFIED);
+        // A notified waiter that leaves reports the wake-up it holds.
+        assert!(q.deregister(n1.as_ref()));
+        assert_eq!(q.notify_all(), 1);
+        assert_eq!(c3.0.load(Ordering::SeqCst), 1);
+        assert_eq!(c2.0.load(Ordering::SeqCst), 0);
+        assert!(!q.has_waiters());
+        assert!(!q.notify_one());
+        assert!(!q.poll_linked(n3.as_ref(), &w3));
+        assert_eq!(n3.state(), IDLE);
+    }
+
+    #[test]
+    fn notify_all_wakes_more_than_a_batch() {
+        let q = WaitQueue::<()>::new();
+        let (c, w) = counter();
+        let nodes: Vec<_> = (0..WAKE_BATCH * 2 + 3)
+            .map(|_| Box::pin(Waiter::new(None)))
+            .collect();
+        for n in &nodes {
+            q.register(n.as_ref(), &w);
+        }
+        assert_eq!(q.notify_all(), nodes.len());
+        assert_eq!(c.0.load(Ordering::SeqCst), nodes.len());
+        for n in &nodes {
+            assert!(q.deregister(n.as_ref()));
+        }
+    }
+
+    #[test]
+    fn atomic_waker_wakes_the_registered_waker_once() {
+        let aw = AtomicWaker::new();
+        let (c, w) = counter();
+        aw.wake(); // nothing registered: no effect
+        aw.register(&w);
+        aw.wake();
+        aw.wake();
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+        aw.register(&w);
+        aw.clear();
+        aw.wake();
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn block_on_parks_until_woken() {
+        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+        let t = std::thread::spawn(move || {
+            let w = rx.recv().unwrap();
+            w.wake();
+        });
+        let mut sent = Some(tx);
+        let out = block_on(std::future::poll_fn(|cx| match sent.take() {
+            Some(tx) => {
+                tx.send(cx.waker().clone()).unwrap();
+                Poll::Pending
+            }
+            None => Poll::Ready(5),
+        }));
+        assert_eq!(out, 5);
+        t.join().unwrap();
+        let timed_out = block_on_until(
+            std::future::pending::<()>(),
+            Some(std::time::Instant::now() + std::time::Duration::from_millis(2)),
+        );
+        assert!(timed_out.is_none());
+    }
+}

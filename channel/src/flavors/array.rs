@@ -299,3 +299,70 @@ impl<T> Drop for Array<T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc as StdArc;
+
+    #[test]
+    fn wraps_around_many_laps_in_order() {
+        let a = Array::try_new(3).unwrap();
+        let mut next = 0u32;
+        for round in 0..1_000u32 {
+            let n = round % 4;
+            for i in 0..n.min(3) {
+                a.try_send(round * 10 + i).unwrap();
+            }
+            assert_eq!(a.len(), n.min(3) as usize);
+            for i in 0..n.min(3) {
+                assert_eq!(a.try_recv(), Ok(round * 10 + i));
+                next += 1;
+            }
+            assert!(a.is_empty());
+        }
+        assert!(next > 0);
+    }
+
+    #[test]
+    fn full_empty_and_closed() {
+        let a = Array::try_new(2).unwrap();
+        assert_eq!(a.try_recv(), Err(TryRecvError::Empty));
+        a.try_send(1).unwrap();
+        a.try_send(2).unwrap();
+        assert!(a.is_full());
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.try_send(3), Err(TrySendError::Full(3)));
+        assert!(a.close());
+        assert!(!a.close());
+        assert_eq!(a.try_send(4), Err(TrySendError::Closed(4)));
+        assert_eq!(a.try_recv(), Ok(1));
+        assert_eq!(a.try_recv(), Ok(2));
+        assert_eq!(a.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[test]
+    fn values_left_in_the_ring_are_dropped_with_it() {
+        let v = StdArc::new(());
+        let a = Array::try_new(4).unwrap();
+        // Move the head to index 3, then leave three values straddling the wrap point.
+        for _ in 0..3 {
+            a.try_send(v.clone()).unwrap();
+            drop(a.try_recv().unwrap());
+        }
+        for _ in 0..3 {
+            a.try_send(v.clone()).unwrap();
+        }
+        assert_eq!(StdArc::strong_count(&v), 1 + a.len());
+        drop(a);
+        assert_eq!(StdArc::strong_count(&v), 1);
+    }
+
+    #[test]
+    fn capacity_limits_are_errors() {
+        assert!(matches!(
+            Array::<u8>::try_new(MAX_CAPACITY + 1),
+            Err(BuildError::CapacityTooLarge { .. })
+        ));
+    }
+}

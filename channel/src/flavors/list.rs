@@ -396,3 +396,84 @@ impl<T> Drop for List<T> {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc as StdArc;
+
+    #[test]
+    fn crosses_blocks_in_order_and_counts() {
+        let l = List::new();
+        for i in 0..200u32 {
+            l.try_send(i).unwrap();
+            assert_eq!(l.len(), i as usize + 1);
+        }
+        for i in 0..200u32 {
+            assert_eq!(l.try_recv(), Ok(i));
+            assert_eq!(l.len(), 199 - i as usize);
+        }
+        assert!(l.is_empty());
+        assert_eq!(l.try_recv(), Err(TryRecvError::Empty));
+        assert!(l.close());
+        assert_eq!(l.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(l.try_send(1), Err(TrySendError::Closed(1)));
+    }
+
+    #[test]
+    fn values_left_are_dropped_with_the_list() {
+        let v = StdArc::new(());
+        let l = List::new();
+        for _ in 0..100 {
+            l.try_send(v.clone()).unwrap();
+        }
+        for _ in 0..40 {
+            drop(l.try_recv().unwrap());
+        }
+        assert_eq!(StdArc::strong_count(&v), 61);
+        drop(l);
+        assert_eq!(StdArc::strong_count(&v), 1);
+    }
+
+    #[test]
+    fn concurrent_senders_and_receivers() {
+        let l = StdArc::new(List::new());
+        let senders: Vec<_> = (0..3u64)
+            .map(|p| {
+                let l = l.clone();
+                std::thread::spawn(move || {
+                    for i in 0..5_000 {
+                        l.try_send(p * 100_000 + i).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let receivers: Vec<_> = (0..2)
+            .map(|_| {
+                let l = l.clone();
+                std::thread::spawn(move || {
+                    let mut got = Vec::new();
+                    while got.len() < 7_500 {
+                        if let Ok(v) = l.try_recv() {
+                            got.push(v);
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        let mut all: Vec<u64> = receivers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        let mut expected: Vec<u64> = (0..3u64)
+            .flat_map(|p| (0..5_000).map(move |i| p * 100_000 + i))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(all, expected);
+    }
+}

@@ -241,3 +241,76 @@ impl<T> std::fmt::Debug for Receiver<T> {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_then_closed() {
+        let (tx, mut rx) = oneshot::<u8>();
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        assert!(!tx.is_closed());
+        tx.send(3).unwrap();
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        assert!(rx.is_closed());
+    }
+
+    #[test]
+    fn dropped_sender_closes() {
+        let (tx, rx) = oneshot::<u8>();
+        drop(tx);
+        assert_eq!(rx.recv_blocking(), Err(RecvError::Closed));
+    }
+
+    #[test]
+    fn close_before_send_returns_the_value() {
+        let (tx, mut rx) = oneshot::<u8>();
+        assert!(rx.close());
+        assert!(!rx.close());
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(4), Err(SendError(4)));
+    }
+
+    #[test]
+    fn value_sent_before_close_is_still_received() {
+        let (tx, mut rx) = oneshot::<u8>();
+        tx.send(5).unwrap();
+        rx.close();
+        assert_eq!(rx.try_recv(), Ok(5));
+    }
+
+    #[test]
+    fn unreceived_value_is_dropped() {
+        let v = std::sync::Arc::new(());
+        let (tx, rx) = oneshot();
+        tx.send(v.clone()).unwrap();
+        assert_eq!(std::sync::Arc::strong_count(&v), 2);
+        drop(rx);
+        assert_eq!(std::sync::Arc::strong_count(&v), 1);
+    }
+
+    #[test]
+    fn async_recv_and_closed() {
+        let rt = weir_runtime::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (tx, rx) = oneshot::<u32>();
+            let t = weir_runtime::spawn(async move { rx.await });
+            weir_runtime::task::yield_now().await;
+            tx.send(8).unwrap();
+            assert_eq!(t.await.unwrap(), Ok(8));
+
+            let (mut tx, rx) = oneshot::<u32>();
+            let t = weir_runtime::spawn(async move {
+                tx.closed().await;
+                tx.is_closed()
+            });
+            drop(rx);
+            assert!(t.await.unwrap());
+        });
+    }
+}
