@@ -449,6 +449,16 @@ pub mod __private {
 /// dropped `send()` delivered nothing (its value is dropped with it). On rendezvous channels
 /// the select commits atomically with its partner (see the module docs), so exactly one
 /// branch happens. At most 64 branches.
+///
+/// A malformed branch is a compile error that says what a branch looks like:
+///
+/// ```compile_fail
+/// # async fn f(rx: weir_channel::Receiver<u8>) {
+/// weir_channel::select! {
+///     rx.recv() => {} // no `pattern =`
+/// }
+/// # }
+/// ```
 #[macro_export]
 macro_rules! select {
     ($($tokens:tt)*) => {

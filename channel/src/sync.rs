@@ -57,6 +57,20 @@ mod imp {
 #[allow(unused_imports)]
 pub(crate) use imp::*;
 
+/// The notifier's half of the flavours' no-lost-wake-up pairs, placed between an operation's
+/// SeqCst RMW and its read of a wait queue's length.
+///
+/// With std nothing is needed: the RMW and the SeqCst load of the length both sit in the
+/// single total order of SeqCst operations, which is what the argument uses (and on x86 a
+/// SeqCst load is a plain load, so the fast path pays nothing). Loom models SeqCst loads and
+/// RMWs as AcqRel only, and supports just `fence(SeqCst)`; under loom a SeqCst fence stands in,
+/// which turns the argument into the standard fence-to-fence one loom can check.
+#[inline(always)]
+pub(crate) fn notify_fence() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
+
 /// Exponential backoff for the short waits of the lock-free flavours: a peer that has claimed
 /// a slot but not yet published it. Spins a little, then yields the thread.
 pub(crate) struct Backoff {

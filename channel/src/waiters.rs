@@ -25,9 +25,13 @@
 
 use std::future::Future;
 use std::marker::PhantomPinned;
-use std::pin::{pin, Pin};
+#[cfg(not(loom))]
+use std::pin::pin;
+use std::pin::Pin;
 use std::ptr;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
+#[cfg(not(loom))]
+use std::task::{Context, Poll};
 
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
 
@@ -279,6 +283,7 @@ impl<T> WaitQueue<T> {
     /// then a SeqCst fence, then its re-check of the channel).
     #[inline]
     pub(crate) fn has_waiters(&self) -> bool {
+        crate::sync::notify_fence();
         self.len.load(Ordering::SeqCst) != 0
     }
 

@@ -1,5 +1,5 @@
 //! Loom models of the unbounded channel (lock-free linked blocks; under loom a block holds
-//! three values, so these models cross block boundaries).
+//! two values, so these models cross block boundaries).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p weir-loom-tests --release
 //! --test channel_unbounded`.
@@ -14,11 +14,11 @@ fn values_cross_a_block_in_order() {
     loom::model(|| {
         let (tx, rx) = unbounded::<u32>();
         let t = thread::spawn(move || {
-            for i in 0..4 {
+            for i in 0..3 {
                 tx.send_blocking(i).unwrap();
             }
         });
-        for i in 0..4 {
+        for i in 0..3 {
             assert_eq!(rx.recv_blocking(), Ok(i));
         }
         assert_eq!(rx.recv_blocking(), Err(RecvError::Closed));

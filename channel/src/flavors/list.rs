@@ -43,7 +43,7 @@ const READ: usize = 2;
 const DESTROY: usize = 4;
 
 /// Positions per block. Small under loom so the models cross block boundaries.
-const LAP: usize = if cfg!(loom) { 4 } else { 32 };
+const LAP: usize = if cfg!(loom) { 3 } else { 32 };
 const BLOCK_CAP: usize = LAP - 1;
 const SHIFT: usize = 1;
 /// On `tail`: the channel is closed.
