@@ -299,7 +299,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let (tx, rx) = oneshot::<u32>();
-            let t = weir_runtime::spawn(async move { rx.await });
+            let t = weir_runtime::spawn(rx);
             weir_runtime::task::yield_now().await;
             tx.send(8).unwrap();
             assert_eq!(t.await.unwrap(), Ok(8));
