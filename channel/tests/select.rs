@@ -210,3 +210,30 @@ fn a_losing_rendezvous_send_branch_delivers_nothing() {
         assert!(other > 0 && delivered > 0, "{delivered} {other}");
     });
 }
+
+#[test]
+fn handles_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<weir_channel::Sender<Vec<u8>>>();
+    send_sync::<weir_channel::Receiver<Vec<u8>>>();
+    let (tx, rx) = bounded::<Vec<u8>>(1);
+    send(&tx.send(vec![]));
+    send(&rx.recv());
+    send(&rx.closed());
+    let (otx, orx) = weir_channel::oneshot::<Vec<u8>>();
+    send(&otx);
+    send(&orx);
+    // Clones share the channel.
+    let tx2 = tx.clone();
+    assert!(tx2.same_channel(&tx));
+    assert_eq!(tx.sender_count(), 2);
+    assert_eq!(rx.receiver_count(), 1);
+    assert_eq!(tx.id(), rx.id());
+    let (named, _r) = weir_channel::Builder::bounded(3)
+        .name("orders")
+        .build::<u8>();
+    assert_eq!(named.name(), Some("orders"));
+    assert_ne!(named.id(), tx.id());
+    assert!(format!("{named:?}").contains("orders"));
+}
