@@ -11,7 +11,7 @@
 //! }
 //! ```
 
-pub use weir_runtime::{coop, main, runtime, spawn, task, test, time, Runtime};
+pub use weir_runtime::{coop, io, main, net, runtime, signal, spawn, task, test, time, Runtime};
 
 /// Native closable channels with Go's close semantics.
 pub use weir_channel as channel;

@@ -19,7 +19,7 @@
 //!
 //! # Expansion
 //!
-//! ```ignore
+//! ```text
 //! #[weir::main(worker_threads = 4)]
 //! async fn main() -> Result<(), Error> {
 //!     serve().await
@@ -28,7 +28,7 @@
 //!
 //! becomes, in effect,
 //!
-//! ```ignore
+//! ```text
 //! fn main() -> Result<(), Error> {
 //!     let body = async move { serve().await };
 //!     let runtime = ::weir::runtime::Builder::new_multi_thread()
@@ -75,7 +75,7 @@ use model::{Delim, Error, Kind, Tok, TokKind};
 /// `"multi_thread"`), `worker_threads = N` (multi-thread only) and
 /// `crate = "path"` (default `"::weir"`).
 ///
-/// ```ignore
+/// ```text
 /// #[weir::main]
 /// async fn main() {
 ///     println!("hello from weir");
@@ -102,7 +102,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `"current_thread"`), `worker_threads = N` (needs
 /// `flavor = "multi_thread"`) and `crate = "path"` (default `"::weir"`).
 ///
-/// ```ignore
+/// ```text
 /// #[weir::test]
 /// async fn answers() {
 ///     assert_eq!(async { 42 }.await, 42);

@@ -1,5 +1,6 @@
 //! The weir executor: a work-stealing multi-thread scheduler (and a current-thread one),
-//! tasks, the cooperative budget, the yield-and-backoff hooks, timers and the blocking pool.
+//! tasks, the cooperative budget, the yield-and-backoff hooks, timers, the IO reactor with its
+//! sockets and signals, and the blocking pool.
 //!
 //! Applications use it through the `weir` facade crate; the channel crate builds on the hooks
 //! exposed here: [`coop::poll_proceed`], [`task::yield_now`], [`task::Backoff`],
@@ -9,11 +10,14 @@
 
 mod blocking;
 pub mod coop;
+pub mod io;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_api;
+pub mod net;
 pub mod runtime;
 mod scheduler;
+pub mod signal;
 pub(crate) mod sync;
 pub mod task;
 pub mod time;

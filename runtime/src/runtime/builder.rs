@@ -51,6 +51,7 @@ pub(crate) struct Config {
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) enable_time: bool,
+    pub(crate) enable_io: bool,
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
@@ -175,8 +176,8 @@ impl Builder {
         self
     }
 
-    /// Enables the IO reactor. Sockets arrive with the IO work; until then this only records
-    /// the request.
+    /// Enables the IO reactor (`net`, `signal`): an idle worker then sleeps in the OS poller,
+    /// woken by socket readiness, timers and new work alike.
     pub fn enable_io(&mut self) -> &mut Self {
         self.enable_io = true;
         self
@@ -244,6 +245,7 @@ impl Builder {
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
             enable_time: self.enable_time,
+            enable_io: self.enable_io,
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             max_blocking_threads: self.max_blocking_threads,
@@ -255,7 +257,7 @@ impl Builder {
     pub fn build(&mut self) -> Result<Runtime, BuildError> {
         let config = self.config()?;
         match self.kind {
-            Kind::CurrentThread => Ok(Runtime::new_current_thread(config)),
+            Kind::CurrentThread => Runtime::new_current_thread(config).map_err(BuildError::Io),
             Kind::MultiThread => Runtime::new_multi_thread(config).map_err(BuildError::Io),
         }
     }

@@ -31,19 +31,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A multi-thread runtime with timers enabled and default settings.
+    /// A multi-thread runtime with timers and IO enabled and default settings.
     pub fn new() -> Result<Runtime, BuildError> {
         Builder::new_multi_thread().enable_all().build()
     }
 
-    pub(crate) fn new_current_thread(config: builder::Config) -> Runtime {
-        let shared = current_thread::Shared::new(config);
-        Runtime {
+    pub(crate) fn new_current_thread(config: builder::Config) -> std::io::Result<Runtime> {
+        let shared = current_thread::Shared::new(config)?;
+        Ok(Runtime {
             handle: Handle {
                 inner: scheduler::Handle::CurrentThread(shared),
             },
             threads: Vec::new(),
-        }
+        })
     }
 
     pub(crate) fn new_multi_thread(config: builder::Config) -> std::io::Result<Runtime> {

@@ -88,8 +88,8 @@ impl Wake for MainWaker {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Arc<Shared> {
-        Arc::new(Shared {
+    pub(crate) fn new(config: Config) -> std::io::Result<Arc<Shared>> {
+        Ok(Arc::new(Shared {
             injector: Mutex::new(VecDeque::new()),
             woken: AtomicBool::new(false),
             core: Mutex::new(Some(Box::new(Core {
@@ -98,12 +98,12 @@ impl Shared {
             }))),
             core_waiters: Mutex::new(Vec::new()),
             owned: OwnedTasks::new(1),
-            driver: Driver::new(config.enable_time),
+            driver: Driver::from_config(&config)?,
             blocking: blocking::Pool::new(&config),
             metrics: Counters::new(1),
             config,
             shutdown: AtomicBool::new(false),
-        })
+        }))
     }
 
     fn injector(&self) -> crate::sync::MutexGuard<'_, VecDeque<RawTask>> {

@@ -1,19 +1,51 @@
 //! The driver: what a parked worker runs while it sleeps.
 //!
 //! One worker at a time holds the driver. It sleeps with the next timer deadline as its
-//! timeout and fires the expired timers when it wakes. Anyone can cut the sleep short with
-//! [`Driver::unpark`]: a new earlier timer, or a worker handing it new tasks.
+//! timeout, then fires the expired timers and, with IO enabled, wakes the tasks whose sockets
+//! became ready. Anyone can cut the sleep short with [`Driver::unpark`]: a new earlier timer,
+//! or a worker handing it new tasks.
+//!
+//! Where it sleeps depends on the runtime: with IO enabled, in `mio::Poll` (woken through a
+//! `mio::Waker`), so one sleeper serves sockets, timers and new work alike; without IO, on a
+//! condvar (`ParkThread`). The condvar path is kept on purpose: a runtime that never touches a
+//! socket opens no epoll and eventfd descriptors, and the loom models can run it (loom cannot
+//! drive a real epoll).
 
+use std::io;
 use std::time::Duration;
 
 use super::park::ParkThread;
+use crate::io::driver::{IoDriver, IoHandle};
+use crate::runtime::builder::Config;
 use crate::sync::{Arc, AtomicBool, Ordering};
 use crate::time::driver::TimeDriver;
 
 pub(crate) struct Driver {
     locked: AtomicBool,
-    park: Arc<ParkThread>,
+    park: Park,
     time: Option<Arc<TimeDriver>>,
+}
+
+/// What the driver holder sleeps on.
+enum Park {
+    Thread(Arc<ParkThread>),
+    Io(IoDriver),
+}
+
+/// Cuts the driver holder's sleep short, wherever it sleeps.
+#[derive(Clone)]
+pub(crate) enum Unpark {
+    Thread(Arc<ParkThread>),
+    Io(Arc<IoHandle>),
+}
+
+impl Unpark {
+    pub(crate) fn unpark(&self) {
+        match self {
+            Unpark::Thread(park) => park.unpark(),
+            Unpark::Io(io) => io.unpark(),
+        }
+    }
 }
 
 pub(crate) struct DriverGuard<'a> {
@@ -21,9 +53,31 @@ pub(crate) struct DriverGuard<'a> {
 }
 
 impl Driver {
+    /// A driver without IO.
     pub(crate) fn new(enable_time: bool) -> Self {
-        let park = Arc::new(ParkThread::new());
-        let time = enable_time.then(|| Arc::new(TimeDriver::new(park.clone())));
+        Self::with_park(Park::Thread(Arc::new(ParkThread::new())), enable_time)
+    }
+
+    /// The driver a runtime's configuration asks for. Fails when the OS refuses a poller.
+    pub(crate) fn from_config(config: &Config) -> io::Result<Self> {
+        // Under loom the reactor is left out: a model cannot drive a real epoll.
+        if config.enable_io && !cfg!(loom) {
+            Ok(Self::with_park(
+                Park::Io(IoDriver::new()?),
+                config.enable_time,
+            ))
+        } else {
+            Ok(Self::new(config.enable_time))
+        }
+    }
+
+    fn with_park(park: Park, enable_time: bool) -> Self {
+        let time = enable_time.then(|| {
+            Arc::new(match &park {
+                Park::Thread(p) => TimeDriver::new(p.clone()),
+                Park::Io(io) => TimeDriver::with_unpark(Unpark::Io(io.handle().clone())),
+            })
+        });
         Self {
             locked: AtomicBool::new(false),
             park,
@@ -35,6 +89,14 @@ impl Driver {
         self.time.as_ref()
     }
 
+    /// The reactor sockets register with, if IO is enabled.
+    pub(crate) fn io_handle(&self) -> Option<&Arc<IoHandle>> {
+        match &self.park {
+            Park::Io(io) => Some(io.handle()),
+            Park::Thread(_) => None,
+        }
+    }
+
     pub(crate) fn try_lock(&self) -> Option<DriverGuard<'_>> {
         // Acquire: see everything the previous holder did with the driver.
         self.locked
@@ -44,10 +106,14 @@ impl Driver {
     }
 
     pub(crate) fn unpark(&self) {
-        self.park.unpark();
+        match &self.park {
+            Park::Thread(p) => p.unpark(),
+            Park::Io(io) => io.handle().unpark(),
+        }
     }
 
-    /// Fires expired timers, if the driver is free (a busy worker's periodic maintenance).
+    /// Fires expired timers and polls IO without sleeping, if the driver is free (a busy
+    /// worker's periodic maintenance).
     pub(crate) fn poll_timers(&self) {
         if let Some(guard) = self.try_lock() {
             guard.park(Some(Duration::ZERO));
@@ -58,18 +124,25 @@ impl Driver {
         if let Some(time) = &self.time {
             time.shutdown();
         }
-        self.park.unpark();
+        if let Park::Io(io) = &self.park {
+            io.shutdown();
+        }
+        self.unpark();
     }
 }
 
 impl DriverGuard<'_> {
-    /// Sleeps until unparked, `timeout`, or the next timer deadline; then fires timers.
+    /// Sleeps until unparked, `timeout`, IO readiness or the next timer deadline; then fires
+    /// timers and wakes the tasks of ready sockets.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         let timeout = match self.driver.time.as_ref().and_then(|t| t.next_timeout()) {
             Some(next) => Some(timeout.map_or(next, |t| t.min(next))),
             None => timeout,
         };
-        self.driver.park.park_timeout(timeout);
+        match &self.driver.park {
+            Park::Thread(p) => p.park_timeout(timeout),
+            Park::Io(io) => io.turn(timeout),
+        }
         if let Some(time) = &self.driver.time {
             time.process();
         }

@@ -13,13 +13,14 @@ use weir_probes::{probe, Event};
 
 use super::wheel::Wheel;
 use super::Instant;
+use crate::scheduler::driver::Unpark;
 use crate::scheduler::park::ParkThread;
 use crate::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) struct TimeDriver {
     origin: std::time::Instant,
     inner: Mutex<Inner>,
-    unpark: Arc<ParkThread>,
+    unpark: Unpark,
 }
 
 struct Inner {
@@ -33,6 +34,11 @@ struct Inner {
 
 impl TimeDriver {
     pub(crate) fn new(unpark: Arc<ParkThread>) -> Self {
+        Self::with_unpark(Unpark::Thread(unpark))
+    }
+
+    /// A time driver whose sleeper is woken through `unpark` (a condvar or the IO reactor).
+    pub(crate) fn with_unpark(unpark: Unpark) -> Self {
         Self {
             origin: std::time::Instant::now(),
             inner: Mutex::new(Inner {

@@ -54,7 +54,7 @@ impl Instant {
     }
 
     /// `self + d`, clamped to about 30 years ahead instead of overflowing: a "never" deadline.
-    pub(crate) fn saturating_add(&self, d: Duration) -> Instant {
+    pub fn saturating_add(&self, d: Duration) -> Instant {
         self.checked_add(d)
             .or_else(|| self.checked_add(Duration::from_secs(86_400 * 365 * 30)))
             .unwrap_or(*self)

@@ -1,7 +1,7 @@
 //! The runtime flavours the suite runs on, and `flavor_tests!`, which instantiates a test once
 //! per flavour.
 //!
-//! ```ignore
+//! ```text
 //! flavor_tests! {
 //!     /// Runs on all four flavours.
 //!     fn spawns(flavor: Flavor) { let rt = flavor.build(); /* .. */ }

@@ -67,7 +67,7 @@ impl Shared {
             remote_pushes: CachePadded::new(AtomicUsize::new(0)),
             idle: Idle::new(n),
             owned: OwnedTasks::new(n),
-            driver: Driver::new(config.enable_time),
+            driver: Driver::from_config(&config)?,
             blocking: blocking::Pool::new(&config),
             metrics: Counters::new(n),
             config,

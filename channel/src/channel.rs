@@ -1,0 +1,432 @@
+//! The state shared by every handle of a channel, and the operations dispatched to its
+//! flavour.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use weir_probes::{probe, ChannelOp, Event};
+
+use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
+use crate::flavors::{array::Array, list::List, zero::Zero};
+use crate::sync::{AtomicUsize, Ordering};
+use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
+
+pub(crate) enum Flavor<T> {
+    Array(Array<T>),
+    List(List<T>),
+    Zero(Zero<T>),
+}
+
+pub(crate) struct Chan<T> {
+    pub(crate) flavor: Flavor<T>,
+    /// `closed()` futures of either side.
+    pub(crate) close_watchers: WaitQueue<()>,
+    pub(crate) senders: AtomicUsize,
+    pub(crate) receivers: AtomicUsize,
+    pub(crate) id: u64,
+    pub(crate) name: Option<Box<str>>,
+}
+
+/// Hands out channel ids: stable for the channel's life, unique in the process.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // Relaxed: uniqueness is all that is needed.
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(flavor: Flavor<T>, name: Option<Box<str>>) -> Self {
+        Chan {
+            flavor,
+            close_watchers: WaitQueue::new(),
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+            id: next_id(),
+            name,
+        }
+    }
+
+    /// Wakes a receiver after a value went in (one SeqCst load when nobody waits).
+    #[inline]
+    fn after_send(&self) {
+        probe!(Event::ChannelSend { channel: self.id });
+        match &self.flavor {
+            Flavor::Array(a) => {
+                if a.receivers.has_waiters() {
+                    a.receivers.notify_one();
+                }
+            }
+            Flavor::List(l) => {
+                if l.receivers.has_waiters() {
+                    l.receivers.notify_one();
+                }
+            }
+            Flavor::Zero(_) => {}
+        }
+    }
+
+    /// Wakes a sender after a value came out.
+    #[inline]
+    fn after_recv(&self) {
+        probe!(Event::ChannelRecv { channel: self.id });
+        if let Flavor::Array(a) = &self.flavor {
+            if a.senders.has_waiters() {
+                a.senders.notify_one();
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.try_send(value),
+            Flavor::List(l) => l.try_send(value),
+            Flavor::Zero(z) => z.try_send(value),
+        };
+        if res.is_ok() {
+            self.after_send();
+        }
+        res
+    }
+
+    #[inline]
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.try_recv(),
+            Flavor::List(l) => l.try_recv(),
+            Flavor::Zero(z) => z.try_recv(),
+        };
+        if res.is_ok() {
+            self.after_recv();
+        }
+        res
+    }
+
+    /// Polls a send whose value is in `node`'s slot.
+    pub(crate) fn poll_send(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let was_waiting = *waited;
+        let out = match &self.flavor {
+            Flavor::Zero(z) => {
+                let out = z.poll_send(node, cx, waited);
+                if let Poll::Ready(Ok(())) = out {
+                    probe!(Event::ChannelSend { channel: self.id });
+                }
+                out
+            }
+            Flavor::List(l) => {
+                // SAFETY: list senders never link their node; the owner has the slot.
+                match unsafe { node.take_value() } {
+                    None => Poll::Ready(Ok(())),
+                    Some(v) => Poll::Ready(match l.try_send(v) {
+                        Ok(()) => {
+                            self.after_send();
+                            Ok(())
+                        }
+                        Err(e) => Err(SendError(e.into_inner())),
+                    }),
+                }
+            }
+            Flavor::Array(a) => self.poll_array_send(a, node, cx, waited),
+        };
+        self.wait_probes(ChannelOp::Send, was_waiting, *waited, out.is_ready());
+        out
+    }
+
+    fn poll_array_send(
+        &self,
+        a: &Array<T>,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+    ) -> Poll<Result<(), SendError<T>>> {
+        if node.state() != IDLE && a.senders.poll_linked(node, cx.waker()) {
+            return Poll::Pending;
+        }
+        loop {
+            // SAFETY: the array's notifiers never touch a waiter's slot, so its owner (us)
+            // has it whether or not the node is linked.
+            let value = match unsafe { node.take_value() } {
+                Some(v) => v,
+                None => return Poll::Ready(Ok(())),
+            };
+            match a.try_send(value) {
+                Ok(()) => {
+                    if node.state() != IDLE {
+                        a.senders.deregister(node);
+                    }
+                    self.after_send();
+                    // Room may be left that a wake-up meant for us or another sender
+                    // announced: keep the chain going.
+                    if *waited && a.senders.has_waiters() && !a.is_full() {
+                        a.senders.notify_one();
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(v)) => {
+                    if node.state() != IDLE {
+                        a.senders.deregister(node);
+                    }
+                    return Poll::Ready(Err(SendError(v)));
+                }
+                Err(TrySendError::Full(v)) => {
+                    // SAFETY: as above.
+                    unsafe { node.put_value(v) };
+                    match node.state() {
+                        LINKED => return Poll::Pending,
+                        NOTIFIED => node.reset(),
+                        _ => {}
+                    }
+                    // Register, then try once more (the re-check of the no-lost-wake-up
+                    // argument).
+                    a.senders.register(node, cx.waker());
+                    *waited = true;
+                }
+            }
+        }
+    }
+
+    /// Polls a receive; rendezvous values arrive in `node`'s slot.
+    pub(crate) fn poll_recv(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+    ) -> Poll<Result<T, RecvError>> {
+        let was_waiting = *waited;
+        let out = match &self.flavor {
+            Flavor::Zero(z) => {
+                let out = z.poll_recv(node, cx, waited);
+                if let Poll::Ready(Ok(_)) = out {
+                    probe!(Event::ChannelRecv { channel: self.id });
+                }
+                out
+            }
+            Flavor::List(l) => self.poll_queued_recv(
+                &l.receivers,
+                || l.try_recv(),
+                || l.is_empty(),
+                node,
+                cx,
+                waited,
+            ),
+            Flavor::Array(a) => self.poll_queued_recv(
+                &a.receivers,
+                || a.try_recv(),
+                || a.is_empty(),
+                node,
+                cx,
+                waited,
+            ),
+        };
+        self.wait_probes(ChannelOp::Recv, was_waiting, *waited, out.is_ready());
+        out
+    }
+
+    fn poll_queued_recv(
+        &self,
+        queue: &WaitQueue<T>,
+        try_recv: impl Fn() -> Result<T, TryRecvError>,
+        is_empty: impl Fn() -> bool,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+    ) -> Poll<Result<T, RecvError>> {
+        if node.state() != IDLE && queue.poll_linked(node, cx.waker()) {
+            return Poll::Pending;
+        }
+        loop {
+            match try_recv() {
+                Ok(v) => {
+                    if node.state() != IDLE {
+                        queue.deregister(node);
+                    }
+                    self.after_recv();
+                    // More values may be waiting for receivers whose wake-up went to us.
+                    if *waited && queue.has_waiters() && !is_empty() {
+                        queue.notify_one();
+                    }
+                    return Poll::Ready(Ok(v));
+                }
+                Err(TryRecvError::Closed) => {
+                    if node.state() != IDLE {
+                        queue.deregister(node);
+                    }
+                    return Poll::Ready(Err(RecvError::Closed));
+                }
+                Err(TryRecvError::Empty) => {
+                    match node.state() {
+                        LINKED => return Poll::Pending,
+                        NOTIFIED => node.reset(),
+                        _ => {}
+                    }
+                    queue.register(node, cx.waker());
+                    *waited = true;
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn wait_probes(&self, op: ChannelOp, was_waiting: bool, waiting: bool, ready: bool) {
+        if !was_waiting && waiting {
+            probe!(Event::ChannelWaitStart {
+                channel: self.id,
+                op
+            });
+        }
+        if waiting && ready {
+            probe!(Event::ChannelWaitEnd {
+                channel: self.id,
+                op
+            });
+        }
+        let _ = (op, was_waiting, waiting, ready);
+    }
+
+    /// A send future is dropped (after or without completing).
+    pub(crate) fn cancel_send(&self, node: Pin<&Waiter<T>>, waited: bool) {
+        match &self.flavor {
+            Flavor::Zero(z) => z.cancel_send(node),
+            Flavor::Array(a) => {
+                // A wake-up we will not use goes to the next sender.
+                if a.senders.deregister(node) {
+                    a.senders.notify_one();
+                }
+            }
+            Flavor::List(_) => {}
+        }
+        if waited {
+            probe!(Event::ChannelWaitEnd {
+                channel: self.id,
+                op: ChannelOp::Send
+            });
+        }
+    }
+
+    /// A receive future is dropped (after or without completing).
+    pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>, waited: bool) {
+        match &self.flavor {
+            Flavor::Zero(z) => z.cancel_recv(node),
+            Flavor::Array(a) => {
+                if a.receivers.deregister(node) {
+                    a.receivers.notify_one();
+                }
+            }
+            Flavor::List(l) => {
+                if l.receivers.deregister(node) {
+                    l.receivers.notify_one();
+                }
+            }
+        }
+        if waited {
+            probe!(Event::ChannelWaitEnd {
+                channel: self.id,
+                op: ChannelOp::Recv
+            });
+        }
+    }
+
+    /// Closes the channel; `true` for the call that closed it.
+    pub(crate) fn close(&self) -> bool {
+        let woken = match &self.flavor {
+            Flavor::Array(a) => {
+                if !a.close() {
+                    return false;
+                }
+                a.senders.notify_all() + a.receivers.notify_all()
+            }
+            Flavor::List(l) => {
+                if !l.close() {
+                    return false;
+                }
+                l.receivers.notify_all()
+            }
+            Flavor::Zero(z) => match z.close() {
+                (false, _) => return false,
+                (true, n) => n,
+            },
+        };
+        let woken = woken + self.close_watchers.notify_all();
+        probe!(Event::ChannelClose {
+            channel: self.id,
+            woken: u32::try_from(woken).unwrap_or(u32::MAX)
+        });
+        let _ = woken;
+        true
+    }
+
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(a) => a.is_closed(),
+            Flavor::List(l) => l.is_closed(),
+            Flavor::Zero(z) => z.is_closed(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Array(a) => a.len(),
+            Flavor::List(l) => l.len(),
+            Flavor::Zero(z) => z.len(),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Array(a) => Some(a.capacity()),
+            Flavor::List(_) => None,
+            Flavor::Zero(_) => Some(0),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(a) => a.is_empty(),
+            Flavor::List(l) => l.is_empty(),
+            Flavor::Zero(z) => z.len() == 0,
+        }
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        match &self.flavor {
+            Flavor::Array(a) => a.is_full(),
+            Flavor::List(_) => false,
+            Flavor::Zero(_) => true,
+        }
+    }
+
+    /// Polls a `closed()` future.
+    pub(crate) fn poll_closed(&self, node: Pin<&Waiter<()>>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_closed() {
+            self.close_watchers.deregister(node);
+            return Poll::Ready(());
+        }
+        if node.state() != IDLE && self.close_watchers.poll_linked(node, cx.waker()) {
+            return Poll::Pending;
+        }
+        self.close_watchers.register(node, cx.waker());
+        // The close sets its mark before taking the watchers' lock, so either it finds us
+        // linked or this re-check (after our locked registration) sees the mark.
+        if self.is_closed() {
+            self.close_watchers.deregister(node);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    pub(crate) fn sender_count(&self) -> usize {
+        // SeqCst: a plain snapshot; counts change with clones and drops.
+        self.senders.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn receiver_count(&self) -> usize {
+        // SeqCst: as above.
+        self.receivers.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,248 @@
+//! The futures of the async operations. Each embeds its waiter node, so waiting allocates
+//! nothing; each leaves its queue when dropped (see `waiters.rs` for why that is cancel-safe).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+#[cfg(not(loom))]
+use weir_runtime::time::{Instant, Sleep};
+
+use crate::channel::Chan;
+#[cfg(not(loom))]
+use crate::error::RecvTimeoutError;
+use crate::error::{RecvError, SendError};
+use crate::runtime_hooks::coop;
+use crate::waiters::Waiter;
+
+/// Future of [`Sender::send`](crate::Sender::send).
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Chan<T>,
+    node: Waiter<T>,
+    waited: bool,
+    done: bool,
+    coop: bool,
+}
+
+impl<'a, T> SendFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, value: T, coop: bool) -> Self {
+        SendFuture {
+            chan,
+            node: Waiter::new(Some(value)),
+            waited: false,
+            done: false,
+            coop,
+        }
+    }
+}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `node` is structurally pinned: it is never moved out of the future and is
+        // unlinked in `Drop` before the future's memory goes; the other fields are plain data.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.done {
+            // Polled after completion: the value is gone; report the send as done.
+            return Poll::Ready(Ok(()));
+        }
+        let restore = if this.coop {
+            Some(std::task::ready!(coop::poll_proceed(cx)))
+        } else {
+            None
+        };
+        // SAFETY: see above.
+        let node = unsafe { Pin::new_unchecked(&this.node) };
+        let out = this.chan.poll_send(node, cx, &mut this.waited);
+        if out.is_ready() {
+            this.done = true;
+            if let Some(r) = restore {
+                r.made_progress();
+            }
+        }
+        out
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: the node was pinned (if ever polled) and is being dropped in place.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        self.chan.cancel_send(node, self.waited && !self.done);
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("channel", &self.chan.id)
+            .field("waited", &self.waited)
+            .finish()
+    }
+}
+
+/// Future of [`Receiver::recv`](crate::Receiver::recv).
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvFuture<'a, T> {
+    chan: &'a Chan<T>,
+    node: Waiter<T>,
+    waited: bool,
+    done: bool,
+    coop: bool,
+}
+
+impl<'a, T> RecvFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, coop: bool) -> Self {
+        RecvFuture {
+            chan,
+            node: Waiter::new(None),
+            waited: false,
+            done: false,
+            coop,
+        }
+    }
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: as for `SendFuture`.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.done {
+            // Polled after completion: nothing more to give.
+            return Poll::Ready(Err(RecvError::Closed));
+        }
+        let restore = if this.coop {
+            Some(std::task::ready!(coop::poll_proceed(cx)))
+        } else {
+            None
+        };
+        // SAFETY: as for `SendFuture`.
+        let node = unsafe { Pin::new_unchecked(&this.node) };
+        let out = this.chan.poll_recv(node, cx, &mut this.waited);
+        if out.is_ready() {
+            this.done = true;
+            // A closed-and-empty result is progress too: a loop on it still yields when its
+            // budget runs out.
+            if let Some(r) = restore {
+                r.made_progress();
+            }
+        }
+        out
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as for `SendFuture`.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        self.chan.cancel_recv(node, self.waited && !self.done);
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture")
+            .field("channel", &self.chan.id)
+            .field("waited", &self.waited)
+            .finish()
+    }
+}
+
+/// Future of [`Receiver::recv_timeout`](crate::Receiver::recv_timeout) and
+/// [`Receiver::recv_deadline`](crate::Receiver::recv_deadline).
+#[cfg(not(loom))]
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvTimeoutFuture<'a, T> {
+    recv: RecvFuture<'a, T>,
+    sleep: Sleep,
+}
+
+#[cfg(not(loom))]
+impl<'a, T> RecvTimeoutFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>, deadline: Instant) -> Self {
+        RecvTimeoutFuture {
+            recv: RecvFuture::new(chan, true),
+            sleep: weir_runtime::time::sleep_until(deadline),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> Future for RecvTimeoutFuture<'_, T> {
+    type Output = Result<T, RecvTimeoutError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `recv` is structurally pinned (never moved, dropped in place); `sleep` is
+        // Unpin.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let recv = unsafe { Pin::new_unchecked(&mut this.recv) };
+        if let Poll::Ready(out) = recv.poll(cx) {
+            return Poll::Ready(out.map_err(RecvTimeoutError::from));
+        }
+        match Pin::new(&mut this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(RecvTimeoutError::Timeout)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<T> fmt::Debug for RecvTimeoutFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvTimeoutFuture")
+            .field("recv", &self.recv)
+            .field("sleep", &self.sleep)
+            .finish()
+    }
+}
+
+/// Future of `closed()` on either handle.
+#[must_use = "futures do nothing unless polled"]
+pub struct ClosedFuture<'a, T> {
+    chan: &'a Chan<T>,
+    node: Waiter<()>,
+}
+
+impl<'a, T> ClosedFuture<'a, T> {
+    pub(crate) fn new(chan: &'a Chan<T>) -> Self {
+        ClosedFuture {
+            chan,
+            node: Waiter::new(None),
+        }
+    }
+}
+
+impl<T> Future for ClosedFuture<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: as for `SendFuture`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as for `SendFuture`.
+        let node = unsafe { Pin::new_unchecked(&this.node) };
+        this.chan.poll_closed(node, cx)
+    }
+}
+
+impl<T> Drop for ClosedFuture<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as for `SendFuture`.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        // A close wakes every watcher, so there is no wake-up to pass on.
+        self.chan.close_watchers.deregister(node);
+    }
+}
+
+impl<T> fmt::Debug for ClosedFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClosedFuture")
+            .field("channel", &self.chan.id)
+            .finish()
+    }
+}

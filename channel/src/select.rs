@@ -1,0 +1,649 @@
+//! `select!`: wait on several channel operations and other futures, take the first ready.
+//!
+//! # Fairness
+//!
+//! Each poll starts at a random branch (a thread-local xorshift), so no branch starves.
+//!
+//! # Rendezvous commitment
+//!
+//! Most branches complete only while the select polls them, so the select simply returns the
+//! first one that is ready and drops the others. A rendezvous operation is different: while
+//! its future waits, a partner on another thread may complete it (take a waiting sender's
+//! value, hand a value to a waiting receiver). To keep "exactly one branch happens", every
+//! rendezvous waiter inside a select carries a [`Claim`] on the outermost select's [`Token`]:
+//!
+//! * A partner completes such a waiter only after committing the token to the waiter's branch
+//!   (`WAITING -> COMMITTED(path)`); the select then polls that branch alone until it returns.
+//! * While the select polls its branches the token is `POLLING` and cannot be committed, so a
+//!   branch that becomes ready during a poll never races a partner. A partner that finds the
+//!   token `POLLING` sets `MISSED` and moves on; when the select ends its poll it sees `MISSED`
+//!   and polls again, and its waiting rendezvous branches then pair with that partner actively.
+//! * A partner never pairs with a waiter of its own select (same token): a select with send
+//!   and receive branches on one rendezvous channel does not pair with itself.
+//! * Once a select returns or is dropped the token is `DONE`: its waiters cannot be committed.
+//!
+//! Nested selects share the outermost token; the path records the branch taken at each level
+//! (8 bits per level, up to [`MAX_DEPTH`] levels).
+//!
+//! The token is allocated the first time a rendezvous operation waits inside a select, and is
+//! recycled per thread, so steady-state selects allocate nothing.
+
+use std::cell::Cell;
+use std::task::Context;
+
+use crate::sync::{Arc, AtomicUsize, Ordering};
+
+const TAG: usize = 0b11;
+const WAITING: usize = 0;
+const POLLING: usize = 1;
+const COMMITTED: usize = 2;
+const DONE: usize = 3;
+const MISSED: usize = 0b100;
+const PATH_SHIFT: u32 = 8;
+/// Nesting levels whose branch a commitment can name.
+pub(crate) const MAX_DEPTH: u32 = (usize::BITS - PATH_SHIFT) / 8;
+
+/// The commitment word of one (outermost) select.
+pub(crate) struct Token {
+    state: AtomicUsize,
+}
+
+impl Token {
+    fn new(state: usize) -> Self {
+        Token {
+            state: AtomicUsize::new(state),
+        }
+    }
+}
+
+/// A rendezvous waiter's tie to the select it waits in.
+pub(crate) struct Claim {
+    token: Arc<Token>,
+    path: usize,
+}
+
+impl Claim {
+    pub(crate) fn token_ptr(&self) -> *const Token {
+        Arc::as_ptr(&self.token)
+    }
+
+    /// Commits the select to this waiter's branch. `false` if the select is polling (it is
+    /// then told it missed a partner), committed elsewhere or finished.
+    pub(crate) fn try_commit(&self) -> bool {
+        // Acquire: see the select's latest transition.
+        let mut s = self.token.state.load(Ordering::Acquire);
+        loop {
+            let (new, ok) = match s & TAG {
+                WAITING => (COMMITTED | (self.path << PATH_SHIFT), true),
+                POLLING if s & MISSED == 0 => (s | MISSED, false),
+                _ => return false,
+            };
+            // AcqRel: Release publishes the commitment (and, for MISSED, that a partner
+            // waits) to the select's next Acquire of the state.
+            match self
+                .token
+                .state
+                .compare_exchange(s, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return ok,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+}
+
+/// What the select being polled on this thread exposes to the operations it polls.
+struct Scope {
+    /// The outermost select's token cell.
+    root: *const Cell<Option<Arc<Token>>>,
+    depth: u32,
+    /// The branch path being polled now.
+    path: Cell<usize>,
+    /// The path the outermost select is committed to, if any.
+    commit: Option<usize>,
+}
+
+thread_local! {
+    static SCOPE: Cell<*const Scope> = const { Cell::new(std::ptr::null()) };
+    static SPARE: Cell<Option<Arc<Token>>> = const { Cell::new(None) };
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+fn scope() -> *const Scope {
+    SCOPE.try_with(|s| s.get()).unwrap_or(std::ptr::null())
+}
+
+/// True while a select is polling on this thread.
+pub(crate) fn in_select() -> bool {
+    !scope().is_null()
+}
+
+/// The outermost select being polled on this thread, or null.
+pub(crate) fn current_root() -> *const Token {
+    let scope = scope();
+    if scope.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: a non-null SCOPE points at a `Scope` on the stack of a `poll_select` frame that
+    // is still running (it restores the previous pointer before returning), and its `root`
+    // at the token cell of the outermost select, which outlives that frame.
+    unsafe {
+        let root = &*(*scope).root;
+        let tok = root.take();
+        let ptr = tok.as_ref().map_or(std::ptr::null(), Arc::as_ptr);
+        root.set(tok);
+        ptr
+    }
+}
+
+/// A claim on the select being polled on this thread (allocating its token on first use),
+/// or `None` outside any select.
+pub(crate) fn current_claim() -> Option<Claim> {
+    let scope = scope();
+    if scope.is_null() {
+        return None;
+    }
+    // SAFETY: as in `current_root`.
+    unsafe {
+        let scope = &*scope;
+        let root = &*scope.root;
+        let tok = match root.take() {
+            Some(t) => t,
+            // Created mid-poll, so it starts `POLLING`.
+            None => new_token(POLLING),
+        };
+        let claim = Claim {
+            token: tok.clone(),
+            path: scope.path.get(),
+        };
+        root.set(Some(tok));
+        Some(claim)
+    }
+}
+
+fn new_token(state: usize) -> Arc<Token> {
+    #[cfg(not(loom))]
+    if let Some(t) = SPARE.try_with(|s| s.take()).ok().flatten() {
+        // Relaxed: the token is ours alone (it was recycled with no other reference).
+        t.state.store(state, Ordering::Relaxed);
+        return t;
+    }
+    Arc::new(Token::new(state))
+}
+
+fn recycle(token: Arc<Token>) {
+    // Release: a waiter still holding a clone (a future that outlived the select) sees DONE
+    // and is never committed.
+    token.state.store(DONE, Ordering::Release);
+    #[cfg(not(loom))]
+    if Arc::strong_count(&token) == 1 {
+        let _ = SPARE.try_with(|s| {
+            if let Some(old) = s.replace(Some(token)) {
+                s.set(Some(old));
+            }
+        });
+    }
+}
+
+/// A random index below `n` (xorshift64*, seeded per thread).
+pub(crate) fn random_below(n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    let x = RNG
+        .try_with(|c| {
+            let mut x = c.get();
+            if x == 0 {
+                x = seed();
+            }
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            c.set(x);
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        })
+        .unwrap_or(0x9E37_79B9_7F4A_7C15);
+    (((x >> 32) * n as u64) >> 32) as usize
+}
+
+fn seed() -> u64 {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // Relaxed: a distinct number per thread is all that is needed.
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let local = 0u8;
+    let mut z = n
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(&local as *const u8 as u64);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
+}
+
+/// Support for the [`select!`](crate::select!) macro. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    pub use core::future::{poll_fn, IntoFuture};
+    pub use core::pin::pin;
+    pub use core::task::Poll;
+
+    /// Which way a select went.
+    pub enum Selected<O> {
+        /// A branch completed with a matching output.
+        Branch(O),
+        /// No branch was ready and the select has a `default` branch.
+        Default,
+    }
+
+    /// The select's own state, declared before its futures so it is dropped after them.
+    pub struct SelectState {
+        token: Cell<Option<Arc<Token>>>,
+        disabled: u64,
+    }
+
+    impl Default for SelectState {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl SelectState {
+        /// A select with every branch enabled.
+        pub fn new() -> Self {
+            SelectState {
+                token: Cell::new(None),
+                disabled: 0,
+            }
+        }
+
+        /// Disables branch `i` (its precondition was false).
+        pub fn disable(&mut self, i: usize) {
+            self.disabled |= 1 << i;
+        }
+    }
+
+    impl Drop for SelectState {
+        fn drop(&mut self) {
+            if let Some(t) = self.token.take() {
+                recycle(t);
+            }
+        }
+    }
+
+    /// Counts a branch.
+    pub const fn one(_: usize) -> usize {
+        1
+    }
+
+    /// Restores the thread's previous scope even if a branch panics.
+    struct Enter(*const Scope);
+
+    impl Drop for Enter {
+        fn drop(&mut self) {
+            let _ = SCOPE.try_with(|s| s.set(self.0));
+        }
+    }
+
+    /// One poll of a select with `n` branches. `branch(i, cx)` polls branch `i`:
+    /// `Ready(Some(out))` completes the select, `Ready(None)` (finished without matching its
+    /// pattern, or absent) disables the branch.
+    pub fn poll_select<O>(
+        state: &mut SelectState,
+        cx: &mut Context<'_>,
+        n: usize,
+        has_default: bool,
+        mut branch: impl FnMut(usize, &mut Context<'_>) -> Poll<Option<O>>,
+    ) -> Poll<Selected<O>> {
+        let parent = scope();
+        let outermost = parent.is_null();
+        let (root, depth, prefix, mut commit) = if outermost {
+            let mut commit = None;
+            let tok = state.token.take();
+            if let Some(t) = &tok {
+                // Acquire: see a partner's commitment (and the value it moved).
+                let mut s = t.state.load(Ordering::Acquire);
+                loop {
+                    match s & TAG {
+                        WAITING => match t.state.compare_exchange(
+                            s,
+                            POLLING,
+                            // Acquire: as above, for a commitment racing with us.
+                            Ordering::Acquire,
+                            Ordering::Acquire,
+                        ) {
+                            Ok(_) => break,
+                            Err(actual) => s = actual,
+                        },
+                        COMMITTED => {
+                            commit = Some(s >> PATH_SHIFT);
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            state.token.set(tok);
+            (
+                &state.token as *const Cell<Option<Arc<Token>>>,
+                0,
+                0,
+                commit,
+            )
+        } else {
+            // SAFETY: see `current_root`.
+            let p = unsafe { &*parent };
+            (p.root, p.depth + 1, p.path.get(), p.commit)
+        };
+        let shift = PATH_SHIFT * depth.min(MAX_DEPTH);
+        let path_of = |i: usize| {
+            if depth < MAX_DEPTH {
+                prefix | (i << shift)
+            } else {
+                prefix
+            }
+        };
+        let scope = Scope {
+            root,
+            depth,
+            path: Cell::new(prefix),
+            commit,
+        };
+        let result = {
+            let _enter = Enter(parent);
+            let _ = SCOPE.try_with(|s| s.set(&scope));
+            'poll: {
+                if let Some(path) = commit.filter(|_| depth < MAX_DEPTH) {
+                    let i = (path >> shift) & 0xff;
+                    scope.path.set(path_of(i));
+                    match branch(i, cx) {
+                        Poll::Ready(Some(out)) => break 'poll Poll::Ready(Selected::Branch(out)),
+                        Poll::Pending => break 'poll Poll::Pending,
+                        Poll::Ready(None) => {
+                            // The committed branch finished but its pattern did not match:
+                            // it is spent; carry on with the others.
+                            if i < 64 {
+                                state.disabled |= 1 << i;
+                            }
+                            commit = None;
+                        }
+                    }
+                }
+                let start = random_below(n);
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    if state.disabled & (1 << i) != 0 {
+                        continue;
+                    }
+                    scope.path.set(path_of(i));
+                    match branch(i, cx) {
+                        Poll::Ready(Some(out)) => break 'poll Poll::Ready(Selected::Branch(out)),
+                        Poll::Ready(None) => state.disabled |= 1 << i,
+                        Poll::Pending => {}
+                    }
+                }
+                if has_default {
+                    Poll::Ready(Selected::Default)
+                } else {
+                    Poll::Pending
+                }
+            }
+        };
+        if outermost {
+            if let Some(t) = state.token.take() {
+                match &result {
+                    // Release: waiters that outlive us see DONE.
+                    Poll::Ready(_) => t.state.store(DONE, Ordering::Release),
+                    Poll::Pending if commit.is_some() => {}
+                    Poll::Pending => {
+                        // AcqRel: Release lets partners commit what our branches registered;
+                        // Acquire pairs with a partner's MISSED.
+                        let old = t.state.swap(WAITING, Ordering::AcqRel);
+                        if old & MISSED != 0 {
+                            // A partner passed us by while we polled: poll again so our waiting
+                            // rendezvous branches pair with it.
+                            cx.waker().wake_by_ref();
+                        }
+                    }
+                }
+                state.token.set(Some(t));
+            }
+        }
+        result
+    }
+}
+
+/// Waits on several operations at once and runs the handler of the first that completes.
+///
+/// ```
+/// # weir_runtime::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use std::time::Duration;
+/// let (tx, rx) = weir_channel::bounded::<u32>(1);
+/// let (tx2, rx2) = weir_channel::bounded::<&str>(1);
+/// tx.try_send(7).unwrap();
+/// let got = weir_channel::select! {
+///     v = rx.recv() => v.map(|v| v * 2).unwrap_or(0),
+///     Ok(s) = rx2.recv() => s.len() as u32,
+///     _ = weir_runtime::time::sleep(Duration::from_secs(1)) => 0,
+/// };
+/// assert_eq!(got, 14);
+/// # drop((tx2, rx)); });
+/// ```
+///
+/// Branches:
+///
+/// * `pattern = future => handler` — `future` is any `IntoFuture`. When it completes and its
+///   output matches `pattern`, the select completes with `handler` (a block, or an expression
+///   followed by a comma). If the output does not match, the branch is disabled and the select
+///   goes on waiting on the others.
+/// * `pattern = future, if condition => handler` — the branch takes part only if `condition`
+///   (evaluated first, once) is true; otherwise it is like Go's nil channel and its future is
+///   never created.
+/// * `default => handler` — makes the select non-blocking: if no branch is ready on the first
+///   poll, the default handler runs.
+///
+/// Each poll starts at a random branch. A select whose branches are all disabled and that has
+/// no `default` waits forever, as Go's `select` over nil channels does.
+///
+/// Futures of losing branches are dropped: a dropped `recv()` has consumed nothing, and a
+/// dropped `send()` delivered nothing (its value is dropped with it). On rendezvous channels
+/// the select commits atomically with its partner (see the module docs), so exactly one
+/// branch happens. At most 64 branches.
+///
+/// A malformed branch is a compile error that says what a branch looks like:
+///
+/// ```compile_fail
+/// # async fn f(rx: weir_channel::Receiver<u8>) {
+/// weir_channel::select! {
+///     rx.recv() => {} // no `pattern =`
+/// }
+/// # }
+/// ```
+#[macro_export]
+macro_rules! select {
+    ($($tokens:tt)*) => {
+        $crate::__select_parse! { [] [] ; $($tokens)* }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_parse {
+    // All branches read.
+    ( [$($b:tt)*] [$($d:tt)*] ; ) => {
+        $crate::__select_number! {
+            [ (0 __B0) (1 __B1) (2 __B2) (3 __B3) (4 __B4) (5 __B5) (6 __B6) (7 __B7)
+              (8 __B8) (9 __B9) (10 __B10) (11 __B11) (12 __B12) (13 __B13) (14 __B14) (15 __B15)
+              (16 __B16) (17 __B17) (18 __B18) (19 __B19) (20 __B20) (21 __B21) (22 __B22)
+              (23 __B23) (24 __B24) (25 __B25) (26 __B26) (27 __B27) (28 __B28) (29 __B29)
+              (30 __B30) (31 __B31) (32 __B32) (33 __B33) (34 __B34) (35 __B35) (36 __B36)
+              (37 __B37) (38 __B38) (39 __B39) (40 __B40) (41 __B41) (42 __B42) (43 __B43)
+              (44 __B44) (45 __B45) (46 __B46) (47 __B47) (48 __B48) (49 __B49) (50 __B50)
+              (51 __B51) (52 __B52) (53 __B53) (54 __B54) (55 __B55) (56 __B56) (57 __B57)
+              (58 __B58) (59 __B59) (60 __B60) (61 __B61) (62 __B62) (63 __B63) ]
+            [] [$($b)*] [$($d)*]
+        }
+    };
+    // `default => handler`
+    ( $b:tt [] ; default => $h:block , $($rest:tt)* ) => {
+        $crate::__select_parse! { $b [ $h ] ; $($rest)* }
+    };
+    ( $b:tt [] ; default => $h:block $($rest:tt)* ) => {
+        $crate::__select_parse! { $b [ $h ] ; $($rest)* }
+    };
+    ( $b:tt [] ; default => $h:expr , $($rest:tt)* ) => {
+        $crate::__select_parse! { $b [ $h ] ; $($rest)* }
+    };
+    ( $b:tt [] ; default => $h:expr ) => {
+        $crate::__select_parse! { $b [ $h ] ; }
+    };
+    ( $b:tt [$($d:tt)+] ; default $($rest:tt)* ) => {
+        ::core::compile_error!("weir::select!: more than one `default` branch")
+    };
+    // `pattern = future, if condition => handler`
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr , if $c:expr => $h:block , $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) ($c) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr , if $c:expr => $h:block $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) ($c) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr , if $c:expr => $h:expr , $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) ($c) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr , if $c:expr => $h:expr ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) ($c) ($h) }] $d ; }
+    };
+    // `pattern = future => handler`
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr => $h:block , $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) (true) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr => $h:block $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) (true) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr => $h:expr , $($rest:tt)* ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) (true) ($h) }] $d ; $($rest)* }
+    };
+    ( [$($b:tt)*] $d:tt ; $p:pat = $f:expr => $h:expr ) => {
+        $crate::__select_parse! { [$($b)* { ($p) ($f) (true) ($h) }] $d ; }
+    };
+    // Anything else.
+    ( $b:tt $d:tt ; $($rest:tt)* ) => {
+        ::core::compile_error!(::core::concat!(
+            "weir::select!: malformed branch; expected `pattern = future => handler`, ",
+            "`pattern = future, if condition => handler` or `default => handler`, found `",
+            ::core::stringify!($($rest)*),
+            "`"
+        ))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_number {
+    // Every branch has its number.
+    ( $names:tt [$($done:tt)*] [] [$($d:tt)*] ) => {
+        $crate::__select_expand! { [$($done)*] [$($d)*] }
+    };
+    ( [($i:tt $n:ident) $($names:tt)*] [$($done:tt)*] [{ $($branch:tt)* } $($rest:tt)*] $d:tt ) => {
+        $crate::__select_number! { [$($names)*] [$($done)* { $i $n $($branch)* }] [$($rest)*] $d }
+    };
+    ( [] $done:tt [$($rest:tt)+] $d:tt ) => {
+        ::core::compile_error!("weir::select!: at most 64 branches")
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_expand {
+    ( [$({ $i:tt $n:ident ($p:pat) ($f:expr) ($c:expr) ($h:expr) })*] [$($d:tt)*] ) => {{
+        use $crate::select::__private as __weir_select;
+        #[allow(non_camel_case_types, clippy::enum_variant_names)]
+        enum __WeirSelectOut<$($n,)*> { $($n($n),)* }
+        let mut __weir_state = __weir_select::SelectState::new();
+        $(
+            #[allow(non_snake_case)]
+            let $n = if $c {
+                ::core::option::Option::Some(__weir_select::IntoFuture::into_future($f))
+            } else {
+                __weir_select::SelectState::disable(&mut __weir_state, $i);
+                ::core::option::Option::None
+            };
+            #[allow(non_snake_case)]
+            let mut $n = __weir_select::pin!($n);
+        )*
+        let __weir_out = __weir_select::poll_fn(|__weir_cx| {
+            __weir_select::poll_select(
+                &mut __weir_state,
+                __weir_cx,
+                0usize $(+ __weir_select::one($i))*,
+                $crate::__select_has_default!($($d)*),
+                |__weir_i, __weir_cx| {
+                    #[allow(unreachable_patterns)]
+                    match __weir_i {
+                        $(
+                            $i => match $n.as_mut().as_pin_mut() {
+                                ::core::option::Option::Some(__weir_f) => {
+                                    match ::core::future::Future::poll(__weir_f, __weir_cx) {
+                                        __weir_select::Poll::Ready(__weir_v) => {
+                                            #[allow(unused_variables, unreachable_patterns)]
+                                            match &__weir_v {
+                                                $p => __weir_select::Poll::Ready(
+                                                    ::core::option::Option::Some(
+                                                        __WeirSelectOut::$n(__weir_v),
+                                                    ),
+                                                ),
+                                                _ => __weir_select::Poll::Ready(
+                                                    ::core::option::Option::None,
+                                                ),
+                                            }
+                                        }
+                                        __weir_select::Poll::Pending => {
+                                            __weir_select::Poll::Pending
+                                        }
+                                    }
+                                }
+                                ::core::option::Option::None => {
+                                    __weir_select::Poll::Ready(::core::option::Option::None)
+                                }
+                            },
+                        )*
+                        _ => __weir_select::Poll::Ready(::core::option::Option::None),
+                    }
+                },
+            )
+        })
+        .await;
+        match __weir_out {
+            __weir_select::Selected::Branch(__weir_o) => {
+                #[allow(unreachable_patterns, unused_variables)]
+                match __weir_o {
+                    $( __WeirSelectOut::$n($p) => $h, )*
+                    _ => ::core::unreachable!("weir::select!: the output matched its pattern when polled"),
+                }
+            }
+            __weir_select::Selected::Default => $crate::__select_default!($($d)*),
+        }
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_has_default {
+    () => {
+        false
+    };
+    ($($d:tt)+) => {
+        true
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_default {
+    () => {
+        ::core::unreachable!("weir::select!: no default branch")
+    };
+    ($h:expr) => {
+        $h
+    };
+}

@@ -1,0 +1,110 @@
+//! The synchronisation facade: std's primitives normally, loom's under `--cfg loom`.
+//!
+//! Every lock-free protocol in this crate imports its atomics, `UnsafeCell`, `Arc` and `Mutex`
+//! from here, so the loom models in `loom-tests/` check the very code that ships.
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+    /// `UnsafeCell` with loom's closure-based access API, so code reads the same under both
+    /// configurations.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// Gives the thread a moment while another thread finishes a step we wait on.
+    pub(crate) fn yield_now() {
+        std::thread::yield_now()
+    }
+
+    pub(crate) fn spin_loop() {
+        std::hint::spin_loop()
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+
+    pub(crate) fn yield_now() {
+        loom::thread::yield_now()
+    }
+
+    pub(crate) fn spin_loop() {
+        loom::thread::yield_now()
+    }
+}
+
+#[allow(unused_imports)]
+pub(crate) use imp::*;
+
+/// The notifier's half of the flavours' no-lost-wake-up pairs, placed between an operation's
+/// SeqCst RMW and its read of a wait queue's length.
+///
+/// With std nothing is needed: the RMW and the SeqCst load of the length both sit in the
+/// single total order of SeqCst operations, which is what the argument uses (and on x86 a
+/// SeqCst load is a plain load, so the fast path pays nothing). Loom models SeqCst loads and
+/// RMWs as AcqRel only, and supports just `fence(SeqCst)`; under loom a SeqCst fence stands in,
+/// which turns the argument into the standard fence-to-fence one loom can check.
+#[inline(always)]
+pub(crate) fn notify_fence() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
+
+/// Exponential backoff for the short waits of the lock-free flavours: a peer that has claimed
+/// a slot but not yet published it. Spins a little, then yields the thread.
+pub(crate) struct Backoff {
+    step: u32,
+}
+
+impl Backoff {
+    const SPIN_LIMIT: u32 = 6;
+
+    pub(crate) fn new() -> Self {
+        Backoff { step: 0 }
+    }
+
+    /// Backs off after a lost race (a CAS failure): spins only.
+    #[inline]
+    pub(crate) fn spin(&mut self) {
+        for _ in 0..1u32 << self.step.min(Self::SPIN_LIMIT) {
+            spin_loop();
+        }
+        if self.step <= Self::SPIN_LIMIT {
+            self.step += 1;
+        }
+    }
+
+    /// Waits for another thread to finish a step: spins, then yields the thread.
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        if cfg!(loom) || self.step > Self::SPIN_LIMIT {
+            yield_now();
+        } else {
+            for _ in 0..1u32 << self.step {
+                spin_loop();
+            }
+        }
+        self.step = self.step.saturating_add(1);
+    }
+}

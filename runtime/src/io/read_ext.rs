@@ -1,0 +1,201 @@
+//! `AsyncReadExt`: `read`, `read_exact`, `read_to_end`, `read_to_string` as futures.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::{AsyncRead, ReadBuf};
+
+/// The reading methods people `.await`, for every [`AsyncRead`].
+pub trait AsyncReadExt: AsyncRead {
+    /// Reads some bytes into `buf`; `Ok(0)` means the end of the stream (or an empty `buf`).
+    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Read<'a, Self>
+    where
+        Self: Unpin,
+    {
+        Read { reader: self, buf }
+    }
+
+    /// Reads exactly `buf.len()` bytes; an early end of stream is `UnexpectedEof`.
+    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> ReadExact<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadExact {
+            reader: self,
+            buf,
+            pos: 0,
+        }
+    }
+
+    /// Reads until the end of the stream, appending to `buf`; returns how many bytes it read.
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadToEnd<'a, Self>
+    where
+        Self: Unpin,
+    {
+        let start = buf.len();
+        ReadToEnd {
+            reader: self,
+            buf,
+            start,
+        }
+    }
+
+    /// Reads until the end of the stream and appends it to `buf` if it is UTF-8 (otherwise
+    /// `InvalidData`, and `buf` is left as it was). Returns how many bytes it appended.
+    fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> ReadToString<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadToString {
+            reader: self,
+            out: buf,
+            bytes: Vec::new(),
+        }
+    }
+}
+
+impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
+
+/// Polls one read into `buf`'s unfilled part; the number of bytes it added.
+pub(crate) fn poll_read_into<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<usize>> {
+    let before = buf.filled().len();
+    let ptr = buf.as_ptr();
+    ready!(Pin::new(reader).poll_read(cx, buf))?;
+    if buf.as_ptr() != ptr {
+        return Poll::Ready(Err(swapped_buffer()));
+    }
+    Poll::Ready(Ok(buf.filled().len().saturating_sub(before)))
+}
+
+pub(crate) fn swapped_buffer() -> io::Error {
+    io::Error::other("weir: an AsyncRead implementation replaced the ReadBuf it was given")
+}
+
+/// Future of [`AsyncReadExt::read`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Read<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut buf = ReadBuf::new(this.buf);
+        poll_read_into(this.reader, cx, &mut buf)
+    }
+}
+
+/// Future of [`AsyncReadExt::read_exact`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct ReadExact<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while this.pos < this.buf.len() {
+            let mut buf = ReadBuf::new(&mut this.buf[this.pos..]);
+            let n = ready!(poll_read_into(this.reader, cx, &mut buf))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "stream ended after {} of {} bytes",
+                        this.pos,
+                        this.buf.len()
+                    ),
+                )));
+            }
+            this.pos += n;
+        }
+        Poll::Ready(Ok(this.pos))
+    }
+}
+
+/// Future of [`AsyncReadExt::read_to_end`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct ReadToEnd<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+    start: usize,
+}
+
+/// Appends reads to `vec` until the end of the stream.
+pub(crate) fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    cx: &mut Context<'_>,
+    vec: &mut Vec<u8>,
+) -> Poll<io::Result<()>> {
+    loop {
+        if vec.capacity() - vec.len() < 32 {
+            // Doubling growth, from 32 bytes.
+            vec.reserve(vec.len().max(32));
+        }
+        let len = vec.len();
+        let spare = vec.spare_capacity_mut();
+        let spare_len = spare.len();
+        let mut buf = ReadBuf::uninit(spare);
+        let n = ready!(poll_read_into(reader, cx, &mut buf))?;
+        if n == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        let n = n.min(spare_len);
+        // SAFETY: the ReadBuf is the one over `vec`'s spare capacity (its pointer was checked
+        // by `poll_read_into`), and its first `n` bytes are filled, hence initialized.
+        unsafe { vec.set_len(len + n) };
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        ready!(poll_read_to_end(this.reader, cx, this.buf))?;
+        Poll::Ready(Ok(this.buf.len() - this.start))
+    }
+}
+
+/// Future of [`AsyncReadExt::read_to_string`]. Bytes read before it is dropped unfinished are
+/// lost, as with a dropped `read`.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct ReadToString<'a, R: ?Sized> {
+    reader: &'a mut R,
+    out: &'a mut String,
+    bytes: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        ready!(poll_read_to_end(this.reader, cx, &mut this.bytes))?;
+        let bytes = std::mem::take(&mut this.bytes);
+        match String::from_utf8(bytes) {
+            Ok(s) => {
+                this.out.push_str(&s);
+                Poll::Ready(Ok(s.len()))
+            }
+            Err(e) => Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e))),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! `AsyncWriteExt`: `write`, `write_all`, `flush`, `shutdown` as futures.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::AsyncWrite;
+
+/// The writing methods people `.await`, for every [`AsyncWrite`].
+pub trait AsyncWriteExt: AsyncWrite {
+    /// Writes some of `buf`; returns how many bytes were taken.
+    fn write<'a>(&'a mut self, buf: &'a [u8]) -> Write<'a, Self>
+    where
+        Self: Unpin,
+    {
+        Write { writer: self, buf }
+    }
+
+    /// Writes all of `buf`. A writer that takes nothing is `WriteZero`.
+    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteAll { writer: self, buf }
+    }
+
+    /// Flushes buffered data.
+    fn flush(&mut self) -> Flush<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Flush { writer: self }
+    }
+
+    /// Flushes, then closes the writing side (a socket sends FIN).
+    fn shutdown(&mut self) -> Shutdown<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Shutdown { writer: self }
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
+
+/// Future of [`AsyncWriteExt::write`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Write<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write(cx, this.buf)
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_all`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct WriteAll<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+}
+
+pub(crate) fn poll_write_all<W: AsyncWrite + Unpin + ?Sized>(
+    writer: &mut W,
+    cx: &mut Context<'_>,
+    buf: &mut &[u8],
+) -> Poll<io::Result<()>> {
+    while !buf.is_empty() {
+        let n = ready!(Pin::new(&mut *writer).poll_write(cx, buf))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "the writer took no bytes",
+            )));
+        }
+        *buf = &buf[n.min(buf.len())..];
+    }
+    Poll::Ready(Ok(()))
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        poll_write_all(this.writer, cx, &mut this.buf)
+    }
+}
+
+/// Future of [`AsyncWriteExt::flush`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Flush<'a, W: ?Sized> {
+    writer: &'a mut W,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut *self.get_mut().writer).poll_flush(cx)
+    }
+}
+
+/// Future of [`AsyncWriteExt::shutdown`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Shutdown<'a, W: ?Sized> {
+    writer: &'a mut W,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Shutdown<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut *self.get_mut().writer).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,74 @@
+//! `UnixListener`: accepts Unix-domain stream connections.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+
+use mio::Interest;
+
+use super::{SocketAddr, UnixStream};
+use crate::io::poll_evented::PollEvented;
+use crate::io::scheduled_io::Direction;
+
+/// A Unix-domain socket listening for connections.
+pub struct UnixListener {
+    io: PollEvented<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds to the filesystem path `path` (which must not exist yet) and listens. Must be
+    /// called inside a runtime with IO enabled.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let listener = mio::net::UnixListener::bind(path)?;
+        Ok(UnixListener {
+            io: PollEvented::new(listener, Interest::READABLE)?,
+        })
+    }
+
+    /// Takes over a listener from the standard library (switching it to non-blocking mode).
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            io: PollEvented::new(
+                mio::net::UnixListener::from_std(listener),
+                Interest::READABLE,
+            )?,
+        })
+    }
+
+    /// Waits for a connection. Several tasks may wait on one listener at once.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, addr) = self.io.shared_io(Direction::Read, |l| l.accept()).await?;
+        Ok((
+            UnixStream::from_mio(stream, self.io.handle().clone())?,
+            addr,
+        ))
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("local_addr", &self.local_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}

@@ -1,0 +1,194 @@
+//! `UnixStream`: a Unix-domain stream connection.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use mio::Interest;
+
+use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SocketAddr, WriteHalf};
+use crate::io::driver::IoHandle;
+use crate::io::poll_evented::PollEvented;
+use crate::io::scheduled_io::Direction;
+use crate::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::net::split::{self, sealed::SplitStream};
+use crate::sync::Arc;
+
+/// A Unix-domain stream connection.
+pub struct UnixStream {
+    io: PollEvented<mio::net::UnixStream>,
+}
+
+const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let stream = UnixStream {
+            io: PollEvented::new(mio::net::UnixStream::connect(path)?, BOTH)?,
+        };
+        // A Unix connect usually completes at once; wait for writability to be sure and to
+        // pick up a deferred error.
+        poll_fn(|cx| {
+            stream
+                .io
+                .poll_io(cx, Direction::Write, None, |s| match s.take_error()? {
+                    Some(err) => Err(err),
+                    None => Ok(()),
+                })
+        })
+        .await?;
+        Ok(stream)
+    }
+
+    /// A connected pair of streams.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((
+            UnixStream {
+                io: PollEvented::new(a, BOTH)?,
+            },
+            UnixStream {
+                io: PollEvented::new(b, BOTH)?,
+            },
+        ))
+    }
+
+    pub(crate) fn from_mio(
+        stream: mio::net::UnixStream,
+        handle: Arc<IoHandle>,
+    ) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: PollEvented::new_with_handle(stream, BOTH, handle)?,
+        })
+    }
+
+    /// Takes over a connected stream from the standard library (switching it to non-blocking
+    /// mode). Must be called inside a runtime with IO enabled.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        Ok(UnixStream {
+            io: PollEvented::new(mio::net::UnixStream::from_std(stream), BOTH)?,
+        })
+    }
+
+    /// Gives the stream back to the standard library (still in non-blocking mode).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.io.into_inner()?.into())
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Takes the socket's pending error (`SO_ERROR`), if any.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Borrows the stream as a read half and a write half that can be used at the same time.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (
+            crate::net::ReadHalf { stream: &*self },
+            crate::net::WriteHalf { stream: &*self },
+        )
+    }
+
+    /// Takes the stream apart into halves that can move to different tasks.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::split_owned(self)
+    }
+}
+
+impl SplitStream for UnixStream {
+    fn split_poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read_stream(cx, buf)
+    }
+
+    fn split_poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write_stream(cx, buf)
+    }
+
+    fn split_poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_stream_vectored(cx, bufs)
+    }
+
+    fn split_shutdown_write(&self) -> io::Result<()> {
+        self.io.get_ref().shutdown(Shutdown::Write)
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.io.poll_read_stream(cx, buf)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_stream(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_stream_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        split::poll_shutdown_write(&*self)
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
