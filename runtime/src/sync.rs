@@ -55,6 +55,10 @@ mod imp {
             loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
             $crate::sync::thread_local!($($rest)*);
         };
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)*) => {
+            loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+            $crate::sync::thread_local!($($rest)*);
+        };
     }
     pub(crate) use loom_thread_local as thread_local;
 
