@@ -18,10 +18,11 @@
 //! - `tests/sched_lifo.rs`: the multi-thread scheduler itself (LIFO slot, local queue, stealing,
 //!   parking) with its workers as loom threads.
 //!
-//! This file holds what the models share: `model`, `model_with` and `model_exhaustive`
-//! (the loom runners: the environment's preemption bound, or 2 when it sets none; that bound
-//! capped lower for the largest models; no bound for the smallest), `Signal` (a one-shot event a future can wait on)
-//! and `DropCount` (counts drops, to check that a value is dropped exactly once).
+//! This file holds what the models share: `model`, `model_with` and `model_exhaustive` (the
+//! loom runners: the environment's preemption bound, or 2 when it sets none; that bound capped
+//! lower for the largest models; no bound for the smallest), `Signal` (a one-shot event a
+//! future can wait on) and `DropCount` (counts drops, to check that a value is dropped exactly
+//! once).
 
 #![cfg(loom)]
 
