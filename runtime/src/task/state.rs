@@ -342,7 +342,7 @@ impl State {
         refs == count
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn raw(&self) -> usize {
         self.word.load(Ordering::Relaxed)
     }

@@ -117,7 +117,7 @@ impl TimeDriver {
     }
 
     /// Entries in the wheel (fired or not) whose `Sleep` is still alive.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_entries(&self) -> usize {
         self.lock().wheel.len()
     }

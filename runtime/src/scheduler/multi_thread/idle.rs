@@ -37,6 +37,10 @@ impl Idle {
     }
 
     fn should_wake(&self) -> bool {
+        // SeqCst fence: every notifier pushed its task just before; the fence orders that push
+        // before this load in the total order the parkers' updates take part in (see the
+        // module comment). `push_remote` has its own fence too; a LIFO spill relies on this.
+        fence(Ordering::SeqCst);
         let s = self.state.load(Ordering::SeqCst);
         s & SEARCHING_MASK == 0 && (s >> UNPARKED_SHIFT) < self.workers
     }
@@ -108,7 +112,7 @@ impl Idle {
         self.sleepers().contains(&worker)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn num_searching(&self) -> usize {
         self.state.load(Ordering::SeqCst) & SEARCHING_MASK
     }

@@ -331,6 +331,11 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     // Leave the sleeper list. If someone else already took us off it, they counted us as a
     // searcher (see `Idle::worker_to_notify`).
     core.searching = !shared.idle.unpark_self(index);
+    if core.lifo.is_some() && !core.local.is_empty() {
+        // Timers fired while we drove the driver filled more than our LIFO slot; while we were
+        // still listed as a sleeper a notification could have picked us. Wake someone else.
+        shared.notify_parked();
+    }
     probe!(Event::WorkerUnpark {
         worker: index as u32
     });
