@@ -8,6 +8,7 @@ use weir_probes::{probe, ChannelOp, Event};
 
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
+use crate::guard::Guard;
 use crate::sync::{AtomicUsize, Ordering};
 use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
 
@@ -25,6 +26,8 @@ pub(crate) struct Chan<T> {
     pub(crate) receivers: AtomicUsize,
     pub(crate) id: u64,
     pub(crate) name: Option<Box<str>>,
+    /// The breaker layers; `None` on a plain channel (its only cost: this test).
+    pub(crate) guard: Option<Box<Guard<T>>>,
 }
 
 /// Hands out channel ids: stable for the channel's life, unique in the process.
@@ -43,6 +46,16 @@ impl<T> Chan<T> {
             receivers: AtomicUsize::new(1),
             id: next_id(),
             name,
+            guard: None,
+        }
+    }
+
+    /// Parked receivers (tasks and threads waiting in `recv`).
+    pub(crate) fn waiting_receivers(&self) -> usize {
+        match &self.flavor {
+            Flavor::Array(a) => a.receivers.waiting(),
+            Flavor::List(l) => l.receivers.waiting(),
+            Flavor::Zero(z) => z.waiting_receivers(),
         }
     }
 
@@ -50,6 +63,9 @@ impl<T> Chan<T> {
     #[inline]
     fn after_send(&self) {
         probe!(Event::ChannelSend { channel: self.id });
+        if let Some(g) = &self.guard {
+            g.sent();
+        }
         match &self.flavor {
             Flavor::Array(a) => {
                 if a.receivers.has_waiters() {
@@ -69,6 +85,9 @@ impl<T> Chan<T> {
     #[inline]
     fn after_recv(&self) {
         probe!(Event::ChannelRecv { channel: self.id });
+        if let Some(g) = &self.guard {
+            g.received();
+        }
         if let Flavor::Array(a) = &self.flavor {
             if a.senders.has_waiters() {
                 a.senders.notify_one();
@@ -115,6 +134,9 @@ impl<T> Chan<T> {
                 let out = z.poll_send(node, cx, waited);
                 if let Poll::Ready(Ok(())) = out {
                     probe!(Event::ChannelSend { channel: self.id });
+                    if let Some(g) = &self.guard {
+                        g.sent();
+                    }
                 }
                 out
             }
@@ -203,6 +225,9 @@ impl<T> Chan<T> {
                 let out = z.poll_recv(node, cx, waited);
                 if let Poll::Ready(Ok(_)) = out {
                     probe!(Event::ChannelRecv { channel: self.id });
+                    if let Some(g) = &self.guard {
+                        g.received();
+                    }
                 }
                 out
             }
@@ -258,7 +283,8 @@ impl<T> Chan<T> {
                     }
                     return Poll::Ready(Err(RecvError::Closed));
                 }
-                Err(TryRecvError::Empty) => {
+                // Flavours never reject (only the breaker guard does).
+                Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
                     match node.state() {
                         LINKED => return Poll::Pending,
                         NOTIFIED => node.reset(),
