@@ -21,7 +21,8 @@
 //! the pairing is exact; with several, a sample may pair with a neighbour sent in the same
 //! instant. Each slot carries its sequence lap as a tag: a receive that finds another lap (its
 //! sender has not written yet, or the ring was lapped by an unbounded queue longer than the
-//! ring) records no queueing sample rather than a wrong one. The ring is statistics, not
+//! ring) records no queueing sample rather than a wrong one. Each evaluation also samples the
+//! age of the message at the head of the queue (see `Guard::maybe_evaluate`). The ring is statistics, not
 //! synchronisation: no value's safety depends on it, so it needs no loom model.
 
 use std::sync::Mutex;
@@ -137,6 +138,22 @@ impl Stamps {
         // Relaxed: as in `on_send`; a stale slot fails the tag check.
         let slot = self.slots[(seq & self.mask) as usize].load(Ordering::Relaxed);
         if slot & !STAMP_MASK != self.tag(seq) {
+            return None;
+        }
+        Some((now_us & STAMP_MASK).saturating_sub(slot & STAMP_MASK))
+    }
+
+    /// How long the oldest message still in the channel has waited (0 when none waits).
+    #[inline]
+    fn head_age(&self, now_us: u64) -> Option<u64> {
+        // Relaxed: as in `on_send`; a racing send or receive only shifts the sample by one.
+        let received = self.received.load(Ordering::Relaxed);
+        let sent = self.sent.load(Ordering::Relaxed);
+        if sent <= received {
+            return Some(0);
+        }
+        let slot = self.slots[(received & self.mask) as usize].load(Ordering::Relaxed);
+        if slot & !STAMP_MASK != self.tag(received) {
             return None;
         }
         Some((now_us & STAMP_MASK).saturating_sub(slot & STAMP_MASK))
@@ -356,12 +373,22 @@ impl<T> Guard<T> {
     }
 
     /// Runs an SLO evaluation if one is due (no timer thread: the send and receive paths call
-    /// this).
+    /// this). Before each evaluation the age of the oldest waiting message is sampled too, so
+    /// a consumer that stops altogether is seen before any late message comes out (and an
+    /// empty channel contributes a zero: nothing waits).
     #[inline]
     fn maybe_evaluate(&self, slo: &SloMonitor, now: Nanos) {
         if slo.is_due(now) {
-            let _ = slo.evaluate(now);
+            self.evaluate_now(slo, now);
         }
+    }
+
+    #[cold]
+    fn evaluate_now(&self, slo: &SloMonitor, now: Nanos) -> Option<Evaluation> {
+        if let Some(age) = self.stamps.as_ref().and_then(|s| s.head_age(now / 1_000)) {
+            slo.record_us(age);
+        }
+        slo.evaluate(now)
     }
 
     /// A value went into the channel.
@@ -422,6 +449,10 @@ impl<T> Guard<T> {
     /// Evaluates now if due; for callers that want a fresh status without traffic.
     pub(crate) fn tick(&self) -> Option<Evaluation> {
         let slo = self.slo.as_ref()?;
-        slo.evaluate(self.now())
+        let now = self.now();
+        if !slo.is_due(now) {
+            return None;
+        }
+        self.evaluate_now(slo, now)
     }
 }
