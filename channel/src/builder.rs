@@ -48,6 +48,7 @@ pub struct Builder {
     slo: Option<SloConfig>,
     group: Option<(Arc<Group>, GroupPolicy)>,
     clock: Option<Arc<dyn Clock>>,
+    wait_samples: bool,
     env_error: Option<weir_breaker::ConfigError>,
 }
 
@@ -60,6 +61,7 @@ impl fmt::Debug for Builder {
             .field("slo", &self.slo)
             .field("group", &self.group.as_ref().map(|(_, p)| p))
             .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("wait_samples", &self.wait_samples)
             .finish()
     }
 }
@@ -110,6 +112,7 @@ impl Builder {
             slo: None,
             group: None,
             clock: None,
+            wait_samples: false,
             env_error: None,
         }
     }
@@ -161,6 +164,15 @@ impl Builder {
             Ok(c) => self.slo = Some(c),
             Err(e) => self.env_error = self.env_error.or(Some(e)),
         }
+        self
+    }
+
+    /// Whether L3 also samples how long receives wait for a value (off by default). Queueing
+    /// delay (send to receive) is always sampled. A receive's wait measures the *producer*
+    /// side: turn it on for a channel whose consumer must not starve; leave it off for a
+    /// channel whose traffic comes in bursts, or every quiet spell reads as a breach.
+    pub fn slo_wait_samples(mut self, on: bool) -> Builder {
+        self.wait_samples = on;
         self
     }
 
@@ -230,6 +242,7 @@ impl Builder {
             backup,
             group: self.group,
             clock: self.clock,
+            wait_samples: self.wait_samples,
         };
         if !guard.is_empty() {
             let cap = match self.kind {

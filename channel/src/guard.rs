@@ -84,6 +84,7 @@ pub(crate) struct GuardConfig<T> {
     pub(crate) backup: Option<Sender<T>>,
     pub(crate) group: Option<(Arc<weir_breaker::Group>, GroupPolicy)>,
     pub(crate) clock: Option<Arc<dyn Clock>>,
+    pub(crate) wait_samples: bool,
 }
 
 impl<T> GuardConfig<T> {
@@ -179,6 +180,8 @@ pub(crate) struct Guard<T> {
     pub(crate) slo: Option<SloMonitor>,
     stamps: Option<Stamps>,
     pub(crate) backup: Option<Sender<T>>,
+    /// Receive wait times are L3 samples too (opt-in, see `Builder::slo_wait_samples`).
+    wait_samples: bool,
 }
 
 impl<T> Guard<T> {
@@ -224,6 +227,7 @@ impl<T> Guard<T> {
             slo,
             stamps,
             backup: cfg.backup,
+            wait_samples: cfg.wait_samples,
         })
     }
 
@@ -416,6 +420,9 @@ impl<T> Guard<T> {
     /// A receive waited from `started` until now for its value (L3's second sample).
     #[inline]
     pub(crate) fn waited(&self, started: Nanos) {
+        if !self.wait_samples {
+            return;
+        }
         if let Some(slo) = &self.slo {
             slo.record_us(self.now().saturating_sub(started) / 1_000);
         }
