@@ -213,9 +213,11 @@ fn a_monitored_channel_without_backup_keeps_sends_on_the_primary() {
     tx.try_send(1).unwrap();
     clock.advance(200 * MS);
     assert_eq!(rx.try_recv(), Ok(1));
-    // The receive recorded its queueing delay and ran the due evaluation.
+    // The receive recorded its 200 ms queueing delay (from the send stamp) and ran the due
+    // evaluation (which adds the head-of-queue age: 0, the queue is empty).
     let st = rx.slo_status().expect("evaluated on the receive path");
-    assert_eq!(st.samples, 1);
+    assert_eq!(st.samples, 2);
+    assert!(st.p999_short >= Duration::from_millis(190), "{st:?}");
     assert!(!rx.is_degraded());
     assert_eq!(rx.breaker_state(), None);
 }
