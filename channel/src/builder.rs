@@ -12,6 +12,8 @@ use crate::flavors::{array::Array, list::List, zero::Zero};
 use crate::guard::{Guard, GuardConfig};
 use crate::handles::{Receiver, Sender};
 use crate::sync::Arc;
+// The breaker's API (group, clock) takes std's `Arc` even under loom.
+use std::sync::Arc as StdArc;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -46,10 +48,12 @@ pub struct Builder {
     name: Option<Box<str>>,
     breaker: Option<BreakerConfig>,
     slo: Option<SloConfig>,
-    group: Option<(Arc<Group>, GroupPolicy)>,
-    clock: Option<Arc<dyn Clock>>,
+    group: Option<(StdArc<Group>, GroupPolicy)>,
+    clock: Option<StdArc<dyn Clock>>,
     wait_samples: bool,
     env_error: Option<weir_breaker::ConfigError>,
+    #[cfg(feature = "chaos")]
+    chaos: Option<StdArc<crate::chaos::Faults>>,
 }
 
 impl fmt::Debug for Builder {
@@ -114,6 +118,8 @@ impl Builder {
             clock: None,
             wait_samples: false,
             env_error: None,
+            #[cfg(feature = "chaos")]
+            chaos: None,
         }
     }
 
@@ -176,15 +182,22 @@ impl Builder {
         self
     }
 
+    /// Attaches injected faults (the `chaos` feature; see [`crate::chaos`]).
+    #[cfg(feature = "chaos")]
+    pub fn chaos(mut self, faults: StdArc<crate::chaos::Faults>) -> Builder {
+        self.chaos = Some(faults);
+        self
+    }
+
     /// Makes the circuit a member of `group` (see `weir_breaker::Group`).
-    pub fn group(mut self, group: Arc<Group>, policy: GroupPolicy) -> Builder {
+    pub fn group(mut self, group: StdArc<Group>, policy: GroupPolicy) -> Builder {
         self.group = Some((group, policy));
         self
     }
 
     /// The clock the breaker layers read (default: the runtime's coarse clock). Tests pass a
     /// `weir_breaker::ManualClock`.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Builder {
+    pub fn clock(mut self, clock: StdArc<dyn Clock>) -> Builder {
         self.clock = Some(clock);
         self
     }
@@ -236,6 +249,10 @@ impl Builder {
             Kind::Rendezvous => (Flavor::Zero(Zero::new()), 0),
         };
         let mut chan = Chan::new(flavor, self.name);
+        #[cfg(feature = "chaos")]
+        {
+            chan.chaos = self.chaos;
+        }
         let guard = GuardConfig {
             breaker: self.breaker,
             slo: self.slo,

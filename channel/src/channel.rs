@@ -28,6 +28,9 @@ pub(crate) struct Chan<T> {
     pub(crate) name: Option<Box<str>>,
     /// The breaker layers; `None` on a plain channel (its only cost: this test).
     pub(crate) guard: Option<Box<Guard<T>>>,
+    /// Injected faults (the `chaos` feature).
+    #[cfg(feature = "chaos")]
+    pub(crate) chaos: Option<std::sync::Arc<crate::chaos::Faults>>,
 }
 
 /// Hands out channel ids: stable for the channel's life, unique in the process.
@@ -47,6 +50,8 @@ impl<T> Chan<T> {
             id: next_id(),
             name,
             guard: None,
+            #[cfg(feature = "chaos")]
+            chaos: None,
         }
     }
 
@@ -86,13 +91,43 @@ impl<T> Chan<T> {
     fn after_recv(&self) {
         probe!(Event::ChannelRecv { channel: self.id });
         if let Some(g) = &self.guard {
-            g.received();
+            g.received(self.chaos_latency_us());
         }
         if let Flavor::Array(a) = &self.flavor {
             if a.senders.has_waiters() {
                 a.senders.notify_one();
             }
         }
+    }
+
+    /// Whether an injected fault refuses this send (the `chaos` feature).
+    #[inline]
+    pub(crate) fn chaos_drop(&self) -> bool {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.take_drop();
+        }
+        false
+    }
+
+    /// Whether an injected stall hides the channel's values from `try_recv`.
+    #[inline]
+    pub(crate) fn chaos_stalled(&self) -> bool {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.stalled();
+        }
+        false
+    }
+
+    /// Injected extra latency, in microseconds, that L3 adds to each sample.
+    #[inline]
+    pub(crate) fn chaos_latency_us(&self) -> u64 {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.extra_latency_us();
+        }
+        0
     }
 
     #[inline]
@@ -226,7 +261,7 @@ impl<T> Chan<T> {
                 if let Poll::Ready(Ok(_)) = out {
                     probe!(Event::ChannelRecv { channel: self.id });
                     if let Some(g) = &self.guard {
-                        g.received();
+                        g.received(self.chaos_latency_us());
                     }
                 }
                 out

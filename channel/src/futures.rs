@@ -14,7 +14,9 @@ use weir_breaker::{Nanos, RawPermit};
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
-use crate::error::{RecvError, SendError, TryRecvError};
+#[cfg(not(loom))]
+use crate::error::TryRecvError;
+use crate::error::{RecvError, SendError};
 use crate::guard::Guard;
 use crate::runtime_hooks::coop;
 use crate::waiters::Waiter;
@@ -59,6 +61,15 @@ impl<T> Future for SendFuture<'_, T> {
         };
         // SAFETY: see above.
         let node = unsafe { Pin::new_unchecked(&this.node) };
+        // An injected fault refuses the send at its first poll (the `chaos` feature).
+        #[cfg(feature = "chaos")]
+        if !this.waited && node.state() == crate::waiters::IDLE && this.chan.chaos_drop() {
+            // SAFETY: the node was never linked (IDLE, first poll): its owner has the slot.
+            if let Some(v) = unsafe { node.take_value() } {
+                this.done = true;
+                return Poll::Ready(Err(SendError(v)));
+            }
+        }
         let out = this.chan.poll_send(node, cx, &mut this.waited);
         if out.is_ready() {
             this.done = true;

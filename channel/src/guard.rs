@@ -35,8 +35,9 @@ use weir_breaker::{
 
 use crate::channel::Chan;
 use crate::handles::Sender;
-use crate::sync::Arc;
+// The breaker's API takes std's `Arc` (its clock and group are not loom-modelled here).
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Bits of a stamp slot holding the microsecond time stamp (about 12.7 days before it wraps;
 /// a wrapped sample reads as a zero delay).
@@ -167,6 +168,8 @@ pub(crate) struct Guard<T> {
     pub(crate) circuit: Option<Circuit>,
     /// The circuit follows a group, so its Closed fast path must ask the group too.
     follows: bool,
+    // Under loom the hold (a runtime timer) is not built.
+    #[cfg_attr(loom, allow(dead_code))]
     retry: RetryPolicy,
     /// Failures (timeouts included) since the last success: the L2 hold's attempt number.
     retry_attempt: AtomicU32,
@@ -361,6 +364,7 @@ impl<T> Guard<T> {
     /// How long a receive attempted now must be held (L2): `None` when the last outcome was a
     /// success (or the hold is off).
     #[inline]
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn hold(&self) -> Option<Duration> {
         // Relaxed: see `resolve`.
         let attempt = self.retry_attempt.load(Ordering::Relaxed);
@@ -405,13 +409,14 @@ impl<T> Guard<T> {
         }
     }
 
-    /// A value came out of the channel.
+    /// A value came out of the channel; `extra_us` is injected latency (the `chaos` feature;
+    /// 0 otherwise).
     #[inline]
-    pub(crate) fn received(&self) {
+    pub(crate) fn received(&self, extra_us: u64) {
         if let (Some(slo), Some(stamps)) = (&self.slo, &self.stamps) {
             let now = self.now();
             if let Some(us) = stamps.on_recv(now / 1_000) {
-                slo.record_us(us);
+                slo.record_us(us.saturating_add(extra_us));
             }
             self.maybe_evaluate(slo, now);
         }

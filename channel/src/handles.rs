@@ -173,6 +173,9 @@ impl<T> Sender<T> {
     /// inside an async task prefer [`Sender::send`].
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
         let chan = self.target();
+        if chan.chaos_drop() {
+            return Err(SendError(value));
+        }
         match chan.try_send(value) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(v)) => Err(SendError(v)),
@@ -183,7 +186,11 @@ impl<T> Sender<T> {
     /// Sends without waiting: fails with `Full` (no room, or no receiver waiting on a
     /// rendezvous) or `Closed`, returning the value.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.target().try_send(value)
+        let chan = self.target();
+        if chan.chaos_drop() {
+            return Err(TrySendError::Full(value));
+        }
+        chan.try_send(value)
     }
 
     shared_methods!();
@@ -262,6 +269,13 @@ impl<T> Receiver<T> {
     /// On a channel with a breaker, an open circuit makes it fail with `Rejected` at once; a
     /// half-open one lets it through as a probe (an empty channel gives the permit back).
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if self.chan.chaos_stalled() {
+            return if self.chan.is_closed() && self.chan.is_empty() {
+                Err(TryRecvError::Closed)
+            } else {
+                Err(TryRecvError::Empty)
+            };
+        }
         let Some(guard) = &self.chan.guard else {
             return self.chan.try_recv();
         };

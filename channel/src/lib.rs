@@ -33,6 +33,8 @@
 
 mod builder;
 mod channel;
+#[cfg(feature = "chaos")]
+pub mod chaos;
 mod error;
 mod flavors;
 mod futures;
