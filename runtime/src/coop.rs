@@ -21,7 +21,7 @@ pub const BUDGET: u8 = 128;
 #[derive(Clone, Copy)]
 struct Budget(Option<u8>);
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: Cell<Budget> = const { Cell::new(Budget(None)) };
     static FORCED_YIELDS: Cell<u64> = const { Cell::new(0) };
 }

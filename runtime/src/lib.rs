@@ -11,6 +11,9 @@
 mod blocking;
 pub mod coop;
 pub mod io;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod net;
 pub mod runtime;
 mod scheduler;

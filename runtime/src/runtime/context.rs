@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::scheduler;
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: RefCell<Option<scheduler::Handle>> = const { RefCell::new(None) };
 }
 

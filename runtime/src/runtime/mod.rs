@@ -9,7 +9,6 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread;
 use std::time::Duration;
 
 pub use builder::{BuildError, Builder};
@@ -18,6 +17,7 @@ pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::scheduler::{self, current_thread, multi_thread, park::ParkThread};
+use crate::sync::thread;
 use crate::task::JoinHandle;
 
 /// An async runtime: spawn tasks on it and block on a future.
@@ -98,7 +98,9 @@ impl Runtime {
             );
         }
         match &self.handle.inner {
-            scheduler::Handle::CurrentThread(shared) => shared.block_on(future),
+            scheduler::Handle::CurrentThread(shared) => {
+                current_thread::Shared::block_on(shared, future)
+            }
             scheduler::Handle::MultiThread(_) => {
                 let _enter = context::enter(self.handle.inner.clone());
                 park_block_on(future)
@@ -144,6 +146,7 @@ impl Runtime {
 }
 
 /// Joins `thread` unless `deadline` passes first (then the thread is left to finish alone).
+#[cfg(not(loom))]
 fn join_until(thread: thread::JoinHandle<()>, deadline: Option<std::time::Instant>) {
     match deadline {
         None => {
@@ -159,6 +162,12 @@ fn join_until(thread: thread::JoinHandle<()>, deadline: Option<std::time::Instan
             let _ = thread.join();
         }
     }
+}
+
+/// Under loom, which models no time and whose join handles cannot be polled: always join.
+#[cfg(loom)]
+fn join_until(thread: thread::JoinHandle<()>, _deadline: Option<std::time::Instant>) {
+    let _ = thread.join();
 }
 
 impl Drop for Runtime {

@@ -47,7 +47,7 @@ struct Context {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
 }
 
@@ -79,8 +79,10 @@ impl Wake for MainWaker {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        // Release: pairs with the Acquire swap in `block_on`.
-        self.shared.woken.store(true, Ordering::Release);
+        // Release: pairs with the Acquire swap in `block_on`. A swap rather than a store only
+        // for the loom models: loom 0.7 lets a plain store slip between the read and the write
+        // of a concurrent RMW on the same atomic (tokio-rs/loom#254), a false lost wake-up.
+        self.shared.woken.swap(true, Ordering::Release);
         self.shared.driver.unpark();
     }
 }
@@ -108,9 +110,9 @@ impl Shared {
         self.injector.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn schedule(self: &Arc<Self>, task: RawTask) {
+    pub(crate) fn schedule(&self, task: RawTask) {
         let task = with_current(|cx| {
-            let Some(cx) = cx.filter(|cx| Arc::ptr_eq(&cx.shared, self)) else {
+            let Some(cx) = cx.filter(|cx| std::ptr::eq(&*cx.shared, self)) else {
                 return Some(task);
             };
             match cx.core.try_borrow_mut() {
@@ -139,9 +141,9 @@ impl Shared {
         }
     }
 
-    pub(crate) fn has_runnable_work(self: &Arc<Self>) -> bool {
+    pub(crate) fn has_runnable_work(&self) -> bool {
         let local = with_current(|cx| {
-            cx.filter(|cx| Arc::ptr_eq(&cx.shared, self))
+            cx.filter(|cx| std::ptr::eq(&*cx.shared, self))
                 .and_then(|cx| {
                     cx.core
                         .try_borrow()
@@ -158,18 +160,18 @@ impl Shared {
     }
 
     /// Runs the runtime on this thread until `future` completes.
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _enter = crate::runtime::context::enter(Handle::CurrentThread(self.clone()));
+    pub(crate) fn block_on<F: Future>(this: &Arc<Self>, future: F) -> F::Output {
+        let _enter = crate::runtime::context::enter(Handle::CurrentThread(this.clone()));
         let mut future = pin!(future);
         loop {
-            let core = self.core.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let core = this.core.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(core) = core {
-                return self.drive(core, future.as_mut());
+                return Self::drive(this, core, future.as_mut());
             }
             // Another thread is driving this runtime: wait for our future (its tasks run over
             // there) or for the core to be handed back, then drive it ourselves. Without the
             // hand-over, our tasks would stall once that thread's block_on returns.
-            if let Some(out) = self.wait_for_core(future.as_mut()) {
+            if let Some(out) = this.wait_for_core(future.as_mut()) {
                 return out;
             }
         }
@@ -204,9 +206,9 @@ impl Shared {
     }
 
     /// Drives the runtime with `core` until `future` completes; hands the core back after.
-    fn drive<F: Future>(self: &Arc<Self>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
+    fn drive<F: Future>(this: &Arc<Self>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
         let cx = Context {
-            shared: self.clone(),
+            shared: this.clone(),
             core: RefCell::new(Some(core)),
         };
         let prev = CURRENT.with(|c| c.replace(&cx));
@@ -232,15 +234,15 @@ impl Shared {
         let _restore = Restore(prev, &cx);
 
         let waker = Waker::from(std::sync::Arc::new(MainWaker {
-            shared: self.clone(),
+            shared: this.clone(),
         }));
         let mut task_cx = TaskContext::from_waker(&waker);
-        self.woken.store(true, Ordering::Relaxed);
-        let event_interval = self.config.event_interval;
+        this.woken.store(true, Ordering::Relaxed);
+        let event_interval = this.config.event_interval;
         let mut busy_since = std::time::Instant::now();
         loop {
             // Acquire: see what the waker's thread did before waking us.
-            if self.woken.swap(false, Ordering::Acquire) {
+            if this.woken.swap(false, Ordering::Acquire) {
                 if let Poll::Ready(out) =
                     crate::coop::with_budget(|| future.as_mut().poll(&mut task_cx))
                 {
@@ -249,30 +251,30 @@ impl Shared {
             }
             let mut ran = 0;
             while ran < event_interval {
-                let Some(task) = self.next_task(&cx) else {
+                let Some(task) = this.next_task(&cx) else {
                     break;
                 };
                 task.poll();
-                self.metrics.worker(0).polled();
+                this.metrics.worker(0).polled();
                 ran += 1;
             }
             let forced = crate::coop::take_forced_yields();
             if forced != 0 {
-                self.metrics.worker(0).forced_yields(forced);
+                this.metrics.worker(0).forced_yields(forced);
             }
-            if self.woken.load(Ordering::Acquire) {
+            if this.woken.load(Ordering::Acquire) {
                 continue;
             }
             if ran == 0 {
                 probe!(Event::WorkerPark { worker: 0 });
-                self.metrics.worker(0).parked(busy_since.elapsed());
-                if let Some(driver) = self.driver.try_lock() {
+                this.metrics.worker(0).parked(busy_since.elapsed());
+                if let Some(driver) = this.driver.try_lock() {
                     driver.park(None);
                 }
                 busy_since = std::time::Instant::now();
                 probe!(Event::WorkerUnpark { worker: 0 });
             } else {
-                self.driver.poll_timers();
+                this.driver.poll_timers();
             }
         }
     }

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::driver::Driver;
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -48,9 +48,11 @@ impl ParkThread {
             self.state
                 .compare_exchange(EMPTY, PARKED, Ordering::SeqCst, Ordering::SeqCst)
         {
-            // Notified between the fast path and the lock.
+            // Notified between the fast path and the lock. A swap, not a store: another
+            // `unpark` may have come since the CAS read NOTIFIED, and reading its write is what
+            // makes what it published before unparking visible to us.
             debug_assert_eq!(actual, NOTIFIED);
-            self.state.store(EMPTY, Ordering::SeqCst);
+            self.state.swap(EMPTY, Ordering::SeqCst);
             return;
         }
         loop {
@@ -133,8 +135,11 @@ impl Parker {
         match driver.try_lock() {
             Some(guard) => {
                 // SeqCst: Dekker with `Unparker::unpark` (store flag, then read the
-                // notification here; swap notification, then read the flag there).
+                // notification here; swap notification, then read the flag there). The fences
+                // make the store-then-load order explicit on both sides; loom checks fences but
+                // treats SeqCst accesses as AcqRel.
                 self.inner.on_driver.store(true, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
                 let timeout = if self.inner.thread.take_notified() {
                     Some(Duration::ZERO)
                 } else {
@@ -152,6 +157,8 @@ impl Parker {
 impl Unparker {
     pub(crate) fn unpark(&self, driver: &Driver) {
         self.inner.thread.unpark();
+        // SeqCst fence: the other half of the Dekker in `Parker::park`.
+        fence(Ordering::SeqCst);
         if self.inner.on_driver.load(Ordering::SeqCst) {
             driver.unpark();
         }

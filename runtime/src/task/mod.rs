@@ -39,7 +39,10 @@ impl Id {
         use std::sync::atomic::{AtomicU64, Ordering};
         const BLOCK: u64 = 1024;
         static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
-        thread_local! {
+        // Through the facade: under loom each modelled thread then starts every execution
+        // with a fresh block, so ids (and the owned-list shards they pick) repeat from one
+        // execution to the next, as loom requires.
+        crate::sync::thread_local! {
             static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
         }
         let take_block = || {

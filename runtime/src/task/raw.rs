@@ -193,6 +193,16 @@ unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a Cell<F> {
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // Under loom, write the task's cells as the freeing thread: loom does not track frees,
+    // so this is what reports a free that is not ordered after every other owner's last use
+    // (a too-weak ordering on the final reference drop).
+    #[cfg(loom)]
+    {
+        // SAFETY: the last reference is gone: nobody else reaches the cell.
+        let cell = unsafe { cell::<F>(ptr) };
+        cell.stage.with_mut(|_| ());
+        cell.join_waker.with_mut(|_| ());
+    }
     // SAFETY: the last reference is gone; the Box came from `RawTask::new` with this type.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
 }

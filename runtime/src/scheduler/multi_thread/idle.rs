@@ -10,7 +10,7 @@
 //! re-checks every queue. Either the notifier sees a searcher that will re-check, or the
 //! re-check sees the task.
 
-use crate::sync::{AtomicUsize, Mutex, Ordering};
+use crate::sync::{fence, AtomicUsize, Mutex, Ordering};
 
 const UNPARKED_SHIFT: u32 = 16;
 const SEARCHING_MASK: usize = (1 << UNPARKED_SHIFT) - 1;
@@ -81,6 +81,10 @@ impl Idle {
         let mut sleepers = self.sleepers();
         let dec = UNPARKED_ONE | usize::from(searching);
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
+        // SeqCst fence: orders the decrement before the caller's re-check of the queues, the
+        // mirror of the notifier's fence between its push and its read of the word. (Loom checks
+        // fences but treats SeqCst accesses as AcqRel, so the argument must rest on these.)
+        fence(Ordering::SeqCst);
         sleepers.push(worker);
         searching && prev & SEARCHING_MASK == 1
     }

@@ -4,12 +4,11 @@
 //! the runtime go to the global injector (`../inject.rs`). See `worker.rs` for the run loop and
 //! `idle.rs` for who sleeps.
 
-mod idle;
+pub(crate) mod idle;
 pub(crate) mod queue;
 mod worker;
 
 use std::io;
-use std::thread;
 
 use crossbeam_utils::CachePadded;
 
@@ -19,7 +18,7 @@ use super::park::{Parker, Unparker};
 use crate::blocking;
 use crate::runtime::builder::Config;
 use crate::runtime::metrics::Counters;
-use crate::sync::{fence, Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{fence, thread, Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::task::owned::OwnedTasks;
 use crate::task::raw::RawTask;
 use idle::Idle;
@@ -105,7 +104,7 @@ impl Shared {
     }
 
     /// Queues a woken task: on this worker if the caller is one of ours, else the injector.
-    pub(crate) fn schedule(self: &Arc<Self>, task: RawTask, is_yield: bool) {
+    pub(crate) fn schedule(&self, task: RawTask, is_yield: bool) {
         if let Err(task) = worker::schedule_local(self, task, is_yield) {
             self.push_remote(task);
         }
@@ -147,7 +146,7 @@ impl Shared {
         !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
-    pub(crate) fn has_runnable_work(self: &Arc<Self>) -> bool {
+    pub(crate) fn has_runnable_work(&self) -> bool {
         has_runnable_work_here(self) || !self.injector.is_empty()
     }
 

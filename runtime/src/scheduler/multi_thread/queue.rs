@@ -20,8 +20,8 @@ use crate::scheduler::inject::Inject;
 use crate::sync::{Arc, AtomicU32, AtomicU64, Ordering, UnsafeCell};
 use crate::task::raw::RawTask;
 
-/// Tasks a local queue holds.
-pub(crate) const CAPACITY: usize = 256;
+/// Tasks a local queue holds. Four under loom, so that the models can fill the ring.
+pub(crate) const CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
 const MASK: u32 = CAPACITY as u32 - 1;
 
 struct Inner {

@@ -76,7 +76,7 @@ struct Context {
     parker: Parker,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static CURRENT: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
 }
 
@@ -90,12 +90,12 @@ fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
 /// Puts `task` on the calling worker's own queues, if the caller is a worker of `shared` with
 /// its core at hand. Gives the task back otherwise.
 pub(super) fn schedule_local(
-    shared: &Arc<Shared>,
+    shared: &Shared,
     task: RawTask,
     is_yield: bool,
 ) -> Result<(), RawTask> {
     with_current(|cx| {
-        let Some(cx) = cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared)) else {
+        let Some(cx) = cx.filter(|cx| std::ptr::eq(&*cx.shared, shared)) else {
             return Err(task);
         };
         let Ok(mut slot) = cx.core.try_borrow_mut() else {
@@ -123,9 +123,9 @@ pub(super) fn schedule_local(
 }
 
 /// Whether the calling thread is a worker of `shared` with queued work.
-pub(crate) fn has_runnable_work_here(shared: &Arc<Shared>) -> bool {
+pub(crate) fn has_runnable_work_here(shared: &Shared) -> bool {
     with_current(|cx| {
-        cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared))
+        cx.filter(|cx| std::ptr::eq(&*cx.shared, shared))
             .and_then(|cx| {
                 cx.core
                     .try_borrow()
@@ -303,6 +303,10 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     let was_searching = std::mem::take(&mut core.searching);
     if shared.idle.transition_to_parked(index, was_searching) && shared.has_stealable_work() {
         // We were the last searcher and work arrived meanwhile: make sure someone takes it.
+        // It may be work we just failed to take (a push still linking it, the injector's
+        // consumer busy), and then we wake ourselves and come back here until that other
+        // thread moves on: a spin, so say so (under loom, a yield that lets it run).
+        crate::sync::spin_loop();
         shared.notify_parked();
     }
     let m = shared.metrics.worker(index);
