@@ -8,6 +8,7 @@ use weir_probes::{probe, ChannelOp, Event};
 
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
+use crate::guard::Guard;
 use crate::sync::{AtomicUsize, Ordering};
 use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
 
@@ -25,6 +26,11 @@ pub(crate) struct Chan<T> {
     pub(crate) receivers: AtomicUsize,
     pub(crate) id: u64,
     pub(crate) name: Option<Box<str>>,
+    /// The breaker layers; `None` on a plain channel (its only cost: this test).
+    pub(crate) guard: Option<Box<Guard<T>>>,
+    /// Injected faults (the `chaos` feature).
+    #[cfg(feature = "chaos")]
+    pub(crate) chaos: Option<std::sync::Arc<crate::chaos::Faults>>,
 }
 
 /// Hands out channel ids: stable for the channel's life, unique in the process.
@@ -43,6 +49,18 @@ impl<T> Chan<T> {
             receivers: AtomicUsize::new(1),
             id: next_id(),
             name,
+            guard: None,
+            #[cfg(feature = "chaos")]
+            chaos: None,
+        }
+    }
+
+    /// Parked receivers (tasks and threads waiting in `recv`).
+    pub(crate) fn waiting_receivers(&self) -> usize {
+        match &self.flavor {
+            Flavor::Array(a) => a.receivers.waiting(),
+            Flavor::List(l) => l.receivers.waiting(),
+            Flavor::Zero(z) => z.waiting_receivers(),
         }
     }
 
@@ -50,6 +68,9 @@ impl<T> Chan<T> {
     #[inline]
     fn after_send(&self) {
         probe!(Event::ChannelSend { channel: self.id });
+        if let Some(g) = &self.guard {
+            g.sent();
+        }
         match &self.flavor {
             Flavor::Array(a) => {
                 if a.receivers.has_waiters() {
@@ -69,11 +90,44 @@ impl<T> Chan<T> {
     #[inline]
     fn after_recv(&self) {
         probe!(Event::ChannelRecv { channel: self.id });
+        if let Some(g) = &self.guard {
+            g.received(self.chaos_latency_us());
+        }
         if let Flavor::Array(a) = &self.flavor {
             if a.senders.has_waiters() {
                 a.senders.notify_one();
             }
         }
+    }
+
+    /// Whether an injected fault refuses this send (the `chaos` feature).
+    #[inline]
+    pub(crate) fn chaos_drop(&self) -> bool {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.take_drop();
+        }
+        false
+    }
+
+    /// Whether an injected stall hides the channel's values from `try_recv`.
+    #[inline]
+    pub(crate) fn chaos_stalled(&self) -> bool {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.stalled();
+        }
+        false
+    }
+
+    /// Injected extra latency, in microseconds, that L3 adds to each sample.
+    #[inline]
+    pub(crate) fn chaos_latency_us(&self) -> u64 {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            return f.extra_latency_us();
+        }
+        0
     }
 
     #[inline]
@@ -115,6 +169,9 @@ impl<T> Chan<T> {
                 let out = z.poll_send(node, cx, waited);
                 if let Poll::Ready(Ok(())) = out {
                     probe!(Event::ChannelSend { channel: self.id });
+                    if let Some(g) = &self.guard {
+                        g.sent();
+                    }
                 }
                 out
             }
@@ -203,6 +260,9 @@ impl<T> Chan<T> {
                 let out = z.poll_recv(node, cx, waited);
                 if let Poll::Ready(Ok(_)) = out {
                     probe!(Event::ChannelRecv { channel: self.id });
+                    if let Some(g) = &self.guard {
+                        g.received(self.chaos_latency_us());
+                    }
                 }
                 out
             }
@@ -258,7 +318,8 @@ impl<T> Chan<T> {
                     }
                     return Poll::Ready(Err(RecvError::Closed));
                 }
-                Err(TryRecvError::Empty) => {
+                // Flavours never reject (only the breaker guard does).
+                Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
                     match node.state() {
                         LINKED => return Poll::Pending,
                         NOTIFIED => node.reset(),

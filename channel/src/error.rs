@@ -2,6 +2,9 @@
 //! back, so that nothing sent on a closed or full channel is lost.
 
 use std::fmt;
+use std::time::Duration;
+
+use weir_breaker::ConfigError;
 
 /// The channel was closed: the value could not be sent and is returned.
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -92,12 +95,33 @@ impl<T> std::error::Error for TrySendError<T> {}
 pub enum RecvError {
     /// The channel is closed and every buffered value has been received.
     Closed,
+    /// The channel's circuit breaker (L1) is open, or half-open with every probe in flight:
+    /// the receive was refused at once, without waiting. Try again after `retry_after`.
+    Rejected {
+        /// When trying again makes sense.
+        retry_after: Duration,
+    },
+}
+
+impl RecvError {
+    /// True for [`RecvError::Rejected`].
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, RecvError::Rejected { .. })
+    }
+}
+
+fn rejected(f: &mut fmt::Formatter<'_>, retry_after: Duration) -> fmt::Result {
+    write!(
+        f,
+        "receive rejected by the channel's open circuit breaker; retry after {retry_after:?}"
+    )
 }
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RecvError::Closed => f.write_str("receiving on a closed and empty channel"),
+            RecvError::Rejected { retry_after } => rejected(f, *retry_after),
         }
     }
 }
@@ -111,6 +135,11 @@ pub enum TryRecvError {
     Empty,
     /// The channel is closed and drained.
     Closed,
+    /// The circuit breaker refused the receive (see [`RecvError::Rejected`]).
+    Rejected {
+        /// When trying again makes sense.
+        retry_after: Duration,
+    },
 }
 
 impl TryRecvError {
@@ -130,6 +159,7 @@ impl fmt::Display for TryRecvError {
         match self {
             TryRecvError::Empty => f.write_str("receiving on an empty channel"),
             TryRecvError::Closed => f.write_str("receiving on a closed and empty channel"),
+            TryRecvError::Rejected { retry_after } => rejected(f, *retry_after),
         }
     }
 }
@@ -140,6 +170,7 @@ impl From<RecvError> for TryRecvError {
     fn from(err: RecvError) -> Self {
         match err {
             RecvError::Closed => TryRecvError::Closed,
+            RecvError::Rejected { retry_after } => TryRecvError::Rejected { retry_after },
         }
     }
 }
@@ -151,6 +182,11 @@ pub enum RecvTimeoutError {
     Timeout,
     /// The channel is closed and drained.
     Closed,
+    /// The circuit breaker refused the receive (see [`RecvError::Rejected`]).
+    Rejected {
+        /// When trying again makes sense.
+        retry_after: Duration,
+    },
 }
 
 impl RecvTimeoutError {
@@ -170,6 +206,7 @@ impl fmt::Display for RecvTimeoutError {
         match self {
             RecvTimeoutError::Timeout => f.write_str("timed out receiving on an empty channel"),
             RecvTimeoutError::Closed => f.write_str("receiving on a closed and empty channel"),
+            RecvTimeoutError::Rejected { retry_after } => rejected(f, *retry_after),
         }
     }
 }
@@ -180,12 +217,13 @@ impl From<RecvError> for RecvTimeoutError {
     fn from(err: RecvError) -> Self {
         match err {
             RecvError::Closed => RecvTimeoutError::Closed,
+            RecvError::Rejected { retry_after } => RecvTimeoutError::Rejected { retry_after },
         }
     }
 }
 
 /// A channel could not be built.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, PartialEq, Eq, Clone)]
 #[non_exhaustive]
 pub enum BuildError {
     /// The requested capacity is larger than a channel can index.
@@ -200,6 +238,14 @@ pub enum BuildError {
         /// What was asked for.
         requested: usize,
     },
+    /// The breaker or SLO configuration was refused; the error names the field.
+    Breaker(ConfigError),
+}
+
+impl From<ConfigError> for BuildError {
+    fn from(err: ConfigError) -> Self {
+        BuildError::Breaker(err)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -213,6 +259,7 @@ impl fmt::Display for BuildError {
                 f,
                 "could not allocate the buffer of a channel of capacity {requested}"
             ),
+            BuildError::Breaker(err) => write!(f, "{err}"),
         }
     }
 }

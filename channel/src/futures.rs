@@ -9,10 +9,15 @@ use std::task::{Context, Poll};
 #[cfg(not(loom))]
 use weir_runtime::time::{Instant, Sleep};
 
+use weir_breaker::{Nanos, RawPermit};
+
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
+#[cfg(not(loom))]
+use crate::error::TryRecvError;
 use crate::error::{RecvError, SendError};
+use crate::guard::Guard;
 use crate::runtime_hooks::coop;
 use crate::waiters::Waiter;
 
@@ -56,6 +61,15 @@ impl<T> Future for SendFuture<'_, T> {
         };
         // SAFETY: see above.
         let node = unsafe { Pin::new_unchecked(&this.node) };
+        // An injected fault refuses the send at its first poll (the `chaos` feature).
+        #[cfg(feature = "chaos")]
+        if !this.waited && node.state() == crate::waiters::IDLE && this.chan.chaos_drop() {
+            // SAFETY: the node was never linked (IDLE, first poll): its owner has the slot.
+            if let Some(v) = unsafe { node.take_value() } {
+                this.done = true;
+                return Poll::Ready(Err(SendError(v)));
+            }
+        }
         let out = this.chan.poll_send(node, cx, &mut this.waited);
         if out.is_ready() {
             this.done = true;
@@ -92,6 +106,24 @@ pub struct RecvFuture<'a, T> {
     waited: bool,
     done: bool,
     coop: bool,
+    /// Breaker bookkeeping; untouched on a plain channel.
+    guarded: Guarded,
+}
+
+/// What a receive on a guarded channel carries between polls.
+#[derive(Default)]
+struct Guarded {
+    /// The circuit was asked (once per receive).
+    admitted: bool,
+    /// The HalfOpen permit this receive probes with; given back if it ends without a value.
+    permit: Option<RawPermit>,
+    /// Clock time of the admission (the start of the L3 wait sample).
+    started: Nanos,
+    /// The receive resolves its own outcome (`recv_checked`): keep the permit on delivery.
+    checked: bool,
+    /// The L2 hold after a failure, while it runs.
+    #[cfg(not(loom))]
+    hold: Option<Sleep>,
 }
 
 impl<'a, T> RecvFuture<'a, T> {
@@ -102,6 +134,90 @@ impl<'a, T> RecvFuture<'a, T> {
             waited: false,
             done: false,
             coop,
+            guarded: Guarded::default(),
+        }
+    }
+
+    /// A receive whose caller resolves the outcome with the permit taken by `take_permit`.
+    pub(crate) fn new_checked(chan: &'a Chan<T>) -> Self {
+        let mut f = Self::new(chan, true);
+        f.guarded.checked = true;
+        f
+    }
+
+    /// The probe permit of a completed checked receive.
+    pub(crate) fn take_permit(self: Pin<&mut Self>) -> Option<RawPermit> {
+        // SAFETY: only the plain-data `guarded` field is touched; `node` is not moved.
+        unsafe { self.get_unchecked_mut() }.guarded.permit.take()
+    }
+
+    /// The admission, hold and delivery bookkeeping of a guarded receive, around the plain
+    /// poll.
+    #[cold]
+    fn poll_guarded(
+        &mut self,
+        guard: &'a Guard<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        if !self.guarded.admitted {
+            self.guarded.admitted = true;
+            match guard.admit() {
+                Ok(permit) => self.guarded.permit = permit,
+                Err(retry_after) => return Poll::Ready(Err(RecvError::Rejected { retry_after })),
+            }
+            self.guarded.started = guard.now();
+            // L2: right after a failure, hold the receive unless a value is already there.
+            #[cfg(not(loom))]
+            if self.coop {
+                if let Some(delay) = guard.hold() {
+                    match self.chan.try_recv() {
+                        Ok(v) => return Poll::Ready(Ok(self.deliver(guard, v))),
+                        Err(TryRecvError::Closed) => return Poll::Ready(self.closed(guard)),
+                        Err(_) => self.guarded.hold = Some(weir_runtime::time::sleep(delay)),
+                    }
+                }
+            }
+        }
+        #[cfg(not(loom))]
+        if let Some(hold) = &mut self.guarded.hold {
+            std::task::ready!(Pin::new(hold).poll(cx));
+            self.guarded.hold = None;
+        }
+        // SAFETY: as in `poll`: the node is structurally pinned.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        match std::task::ready!(self.chan.poll_recv(node, cx, &mut self.waited)) {
+            Ok(v) => {
+                if self.waited {
+                    guard.waited(self.guarded.started);
+                }
+                Poll::Ready(Ok(self.deliver(guard, v)))
+            }
+            Err(_) => Poll::Ready(self.closed(guard)),
+        }
+    }
+
+    fn deliver(&mut self, guard: &Guard<T>, v: T) -> T {
+        if !self.guarded.checked {
+            guard.delivered(self.guarded.permit.take());
+        }
+        v
+    }
+
+    fn closed(&mut self, guard: &Guard<T>) -> Result<T, RecvError> {
+        if let Some(p) = self.guarded.permit.take() {
+            guard.release(p);
+        }
+        Err(RecvError::Closed)
+    }
+
+    /// The deadline passed first: a timeout for L1 (resolving this receive's probe, if any).
+    #[cfg(not(loom))]
+    fn timed_out(&mut self) {
+        if let Some(guard) = &self.chan.guard {
+            if self.guarded.admitted {
+                let permit = self.guarded.permit.take();
+                guard.resolve(permit, weir_breaker::Outcome::Timeout);
+            }
         }
     }
 }
@@ -121,9 +237,15 @@ impl<T> Future for RecvFuture<'_, T> {
         } else {
             None
         };
-        // SAFETY: as for `SendFuture`.
-        let node = unsafe { Pin::new_unchecked(&this.node) };
-        let out = this.chan.poll_recv(node, cx, &mut this.waited);
+        let chan = this.chan;
+        let out = match &chan.guard {
+            None => {
+                // SAFETY: as for `SendFuture`.
+                let node = unsafe { Pin::new_unchecked(&this.node) };
+                this.chan.poll_recv(node, cx, &mut this.waited)
+            }
+            Some(guard) => this.poll_guarded(guard, cx),
+        };
         if out.is_ready() {
             this.done = true;
             // A closed-and-empty result is progress too: a loop on it still yields when its
@@ -141,6 +263,10 @@ impl<T> Drop for RecvFuture<'_, T> {
         // SAFETY: as for `SendFuture`.
         let node = unsafe { Pin::new_unchecked(&self.node) };
         self.chan.cancel_recv(node, self.waited && !self.done);
+        // A cancelled probe gives its permit back.
+        if let (Some(p), Some(guard)) = (self.guarded.permit.take(), &self.chan.guard) {
+            guard.release(p);
+        }
     }
 }
 
@@ -186,7 +312,11 @@ impl<T> Future for RecvTimeoutFuture<'_, T> {
             return Poll::Ready(out.map_err(RecvTimeoutError::from));
         }
         match Pin::new(&mut this.sleep).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(RecvTimeoutError::Timeout)),
+            Poll::Ready(()) => {
+                // L2: a timeout is a failure for L1 (and resolves a probe as timed out).
+                this.recv.timed_out();
+                Poll::Ready(Err(RecvTimeoutError::Timeout))
+            }
             Poll::Pending => Poll::Pending,
         }
     }

@@ -13,6 +13,7 @@ use crate::futures::RecvTimeoutFuture;
 use crate::futures::{ClosedFuture, RecvFuture, SendFuture};
 use crate::sync::{Arc, Ordering};
 use crate::waiters::block_on;
+use weir_breaker::{Evaluation, Outcome, State, Transition};
 
 /// The sending half of a channel. Clone it for more producers; the channel closes when the
 /// last sender (or the last receiver) is dropped, or when either side calls `close`.
@@ -94,6 +95,52 @@ macro_rules! shared_methods {
         pub fn same_channel(&self, other: &Self) -> bool {
             Arc::ptr_eq(&self.chan, &other.chan)
         }
+
+        /// The L1 circuit's state; `None` without [`Builder::breaker`](crate::Builder::breaker).
+        pub fn breaker_state(&self) -> Option<State> {
+            self.chan.guard.as_ref().and_then(|g| g.state())
+        }
+
+        /// A full reading of the L1 circuit (counts, probes in flight, transitions).
+        pub fn breaker_status(&self) -> Option<weir_breaker::CircuitStatus> {
+            self.chan
+                .guard
+                .as_ref()
+                .and_then(|g| g.circuit.as_ref())
+                .map(|c| c.status())
+        }
+
+        /// The L1 circuit itself, for operator overrides (`force_open`, `disable`, `reset`).
+        pub fn circuit(&self) -> Option<&weir_breaker::Circuit> {
+            self.chan.guard.as_ref().and_then(|g| g.circuit.as_ref())
+        }
+
+        /// The latest L3 evaluation: short and long P99.9, slope, prediction, whether and
+        /// since when the channel is degraded. `None` without [`Builder::slo`](crate::Builder::slo)
+        /// or before the first evaluation.
+        pub fn slo_status(&self) -> Option<Evaluation> {
+            self.chan.guard.as_ref().and_then(|g| g.slo_status())
+        }
+
+        /// Runs an L3 evaluation now if one is due (evaluations otherwise happen on the send
+        /// and receive paths; a status loop on an idle channel calls this).
+        pub fn slo_tick(&self) -> Option<Evaluation> {
+            self.chan.guard.as_ref().and_then(|g| g.tick())
+        }
+
+        /// Whether L3 has the channel degraded (sends go to the backup).
+        pub fn is_degraded(&self) -> bool {
+            self.chan
+                .guard
+                .as_ref()
+                .and_then(|g| g.slo.as_ref())
+                .is_some_and(|s| s.is_degraded())
+        }
+
+        /// Receivers parked on the channel now (tasks and threads waiting in a receive).
+        pub fn waiting_receivers(&self) -> usize {
+            self.chan.waiting_receivers()
+        }
     };
 }
 
@@ -110,23 +157,40 @@ impl<T> Sender<T> {
     /// loses delivered nothing. To bound a rendezvous send in time exactly, race it against a
     /// sleep in [`select!`](crate::select!) rather than wrapping it in `time::timeout`.
     pub fn send(&self, value: T) -> SendFuture<'_, T> {
-        SendFuture::new(&self.chan, value, true)
+        SendFuture::new(self.target(), value, true)
+    }
+
+    /// The channel a new send goes to: the primary, or its backup while L3 has it degraded.
+    #[inline]
+    fn target(&self) -> &Chan<T> {
+        match &self.chan.guard {
+            None => &self.chan,
+            Some(g) => g.route(&self.chan),
+        }
     }
 
     /// Sends `value`, blocking this thread while the channel is full. Usable from any thread;
     /// inside an async task prefer [`Sender::send`].
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-        match self.chan.try_send(value) {
+        let chan = self.target();
+        if chan.chaos_drop() {
+            return Err(SendError(value));
+        }
+        match chan.try_send(value) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(v)) => Err(SendError(v)),
-            Err(TrySendError::Full(v)) => block_on(SendFuture::new(&self.chan, v, false)),
+            Err(TrySendError::Full(v)) => block_on(SendFuture::new(chan, v, false)),
         }
     }
 
     /// Sends without waiting: fails with `Full` (no room, or no receiver waiting on a
     /// rendezvous) or `Closed`, returning the value.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.chan.try_send(value)
+        let chan = self.target();
+        if chan.chaos_drop() {
+            return Err(TrySendError::Full(value));
+        }
+        chan.try_send(value)
     }
 
     shared_methods!();
@@ -145,10 +209,16 @@ impl<T> Receiver<T> {
     /// Receives a value, blocking this thread while the channel is empty. Usable from any
     /// thread; inside an async task prefer [`Receiver::recv`].
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
+        if self.chan.guard.is_some() {
+            return block_on(RecvFuture::new(&self.chan, false));
+        }
         match self.chan.try_recv() {
             Ok(v) => Ok(v),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
-            Err(TryRecvError::Empty) => block_on(RecvFuture::new(&self.chan, false)),
+            // A plain channel never rejects.
+            Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
+                block_on(RecvFuture::new(&self.chan, false))
+            }
         }
     }
 
@@ -173,9 +243,17 @@ impl<T> Receiver<T> {
         &self,
         deadline: Option<std::time::Instant>,
     ) -> Result<T, RecvTimeoutError> {
-        match self.chan.try_recv() {
+        let first = match self.chan.guard {
+            None => self.chan.try_recv(),
+            // The breaker's admission happens in the future.
+            Some(_) => Err(TryRecvError::Empty),
+        };
+        match first {
             Ok(v) => Ok(v),
             Err(TryRecvError::Closed) => Err(RecvTimeoutError::Closed),
+            Err(TryRecvError::Rejected { retry_after }) => {
+                Err(RecvTimeoutError::Rejected { retry_after })
+            }
             Err(TryRecvError::Empty) => {
                 match crate::waiters::block_on_until(RecvFuture::new(&self.chan, false), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
@@ -187,8 +265,67 @@ impl<T> Receiver<T> {
 
     /// Receives without waiting: `Empty` if nothing is there (and, on a rendezvous, no sender
     /// waits), `Closed` if the channel is closed and drained.
+    ///
+    /// On a channel with a breaker, an open circuit makes it fail with `Rejected` at once; a
+    /// half-open one lets it through as a probe (an empty channel gives the permit back).
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        if self.chan.chaos_stalled() {
+            return if self.chan.is_closed() && self.chan.is_empty() {
+                Err(TryRecvError::Closed)
+            } else {
+                Err(TryRecvError::Empty)
+            };
+        }
+        let Some(guard) = &self.chan.guard else {
+            return self.chan.try_recv();
+        };
+        let permit = guard
+            .admit()
+            .map_err(|retry_after| TryRecvError::Rejected { retry_after })?;
+        match self.chan.try_recv() {
+            Ok(v) => {
+                guard.delivered(permit);
+                Ok(v)
+            }
+            Err(e) => {
+                if let Some(p) = permit {
+                    guard.release(p);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reports the outcome of the oldest received message whose outcome is still open, to the
+    /// channel's L1 circuit: `Outcome::Failure` counts towards `failure_threshold` (and fails a
+    /// half-open probe, re-opening the circuit); `Outcome::Success` closes a half-open one. A
+    /// received message that is not reported counts as a success when the next receive is
+    /// admitted. Returns the transition this report caused; `None` without a breaker.
+    pub fn report(&self, outcome: Outcome) -> Option<Transition> {
+        self.chan.guard.as_ref().and_then(|g| g.report(outcome))
+    }
+
+    /// Receives a value and reports its outcome at once: `verdict(&msg)` returns `true` for a
+    /// success, `false` for a failure. Exact even with several consumers (the outcome is tied
+    /// to this receive, not to the oldest open one). Without a breaker it is `recv`.
+    pub async fn recv_checked(&self, verdict: impl FnOnce(&T) -> bool) -> Result<T, RecvError> {
+        let mut fut = std::pin::pin!(RecvFuture::new_checked(&self.chan));
+        let value = fut.as_mut().await?;
+        let permit = fut.as_mut().take_permit();
+        if let Some(guard) = &self.chan.guard {
+            let outcome = if verdict(&value) {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            };
+            guard.resolve(permit, outcome);
+        }
+        Ok(value)
+    }
+
+    /// Failures and timeouts reported since the last success (the L2 hold's attempt count).
+    pub fn failures_since_success(&self) -> u32 {
+        self.chan.guard.as_ref().map_or(0, |g| g.retry_attempt())
     }
 
     /// Receives a value, waiting at most `timeout` on the runtime's timers.

@@ -33,9 +33,12 @@
 
 mod builder;
 mod channel;
+#[cfg(feature = "chaos")]
+pub mod chaos;
 mod error;
 mod flavors;
 mod futures;
+mod guard;
 mod handles;
 mod runtime_hooks;
 #[doc(hidden)]
@@ -43,11 +46,12 @@ pub mod select;
 mod sync;
 mod waiters;
 
-pub use builder::Builder;
+pub use builder::{BackedBuilder, Builder};
 pub use error::{BuildError, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 #[cfg(not(loom))]
 pub use futures::RecvTimeoutFuture;
 pub use futures::{ClosedFuture, RecvFuture, SendFuture};
+pub use guard::CoarseClock;
 pub use handles::{Receiver, Sender};
 
 /// A single-value channel: one sender, one receiver (which is a future).

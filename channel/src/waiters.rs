@@ -278,6 +278,12 @@ impl<T> WaitQueue<T> {
         }
     }
 
+    /// How many waiters are parked now (a status read).
+    pub(crate) fn waiting(&self) -> usize {
+        // SeqCst: a snapshot of the mirrored length (see `has_waiters`).
+        self.len.load(Ordering::SeqCst)
+    }
+
     /// Whether any waiter is parked. SeqCst: this is the read half of the flavours' Dekker
     /// pairs (their operation's SeqCst RMW, then this load; the waiter's SeqCst `len` store,
     /// then a SeqCst fence, then its re-check of the channel).

@@ -327,7 +327,7 @@ fn rendezvous_try_ops_with_a_waiting_peer() {
                 match rx.try_recv() {
                     Ok(v) => break v,
                     Err(TryRecvError::Empty) => weir_runtime::task::yield_now().await,
-                    Err(TryRecvError::Closed) => panic!("closed"),
+                    Err(e) => panic!("{e}"),
                 }
             };
             assert_eq!(v, 12);

@@ -171,13 +171,14 @@ impl<T> Receiver<T> {
         match self.try_recv() {
             Ok(v) => return Poll::Ready(Ok(v)),
             Err(TryRecvError::Closed) => return Poll::Ready(Err(RecvError::Closed)),
-            Err(TryRecvError::Empty) => {}
+            // Flavours never reject (only the breaker guard does).
+            Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {}
         }
         self.inner.rx_waker.register(cx.waker());
         match self.try_recv() {
             Ok(v) => Poll::Ready(Ok(v)),
             Err(TryRecvError::Closed) => Poll::Ready(Err(RecvError::Closed)),
-            Err(TryRecvError::Empty) => Poll::Pending,
+            Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => Poll::Pending,
         }
     }
 

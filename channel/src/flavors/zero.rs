@@ -397,6 +397,11 @@ impl<T> Zero<T> {
         self.closed.load(Ordering::SeqCst) != 0
     }
 
+    /// Receivers parked waiting for a sender.
+    pub(crate) fn waiting_receivers(&self) -> usize {
+        self.lock().receivers.len()
+    }
+
     /// Values stashed from cancelled receivers (normally 0).
     pub(crate) fn len(&self) -> usize {
         self.lock().stash.len()

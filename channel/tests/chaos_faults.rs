@@ -1,0 +1,217 @@
+//! The chaos suite with injected faults (`cargo test -p weir-channel --features chaos`), on a
+//! manual clock: a latency ramp injected at the receive probe point, dropped sends, a receive
+//! stall and a producer that panics. Each prints its figures; the seed's bars are asserted,
+//! weir's goals are reported.
+#![cfg(feature = "chaos")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use weir_breaker::{Clock, ManualClock, SloConfig};
+use weir_channel::chaos::Faults;
+use weir_channel::{Builder, Receiver, Sender, TryRecvError, TrySendError};
+
+const MS: u64 = 1_000_000;
+const TARGET: Duration = Duration::from_millis(100);
+
+fn slo() -> SloConfig {
+    SloConfig {
+        target_p999: TARGET,
+        short_window: Duration::from_secs(1),
+        short_bucket: Duration::from_millis(20),
+        long_window: Duration::from_secs(10),
+        long_bucket: Duration::from_millis(100),
+        consecutive_breaches: 3,
+        slope_threshold_per_min: Duration::from_millis(120),
+        predictive: false,
+        horizon: Duration::from_secs(5),
+        min_samples: 20,
+        cooldown: Duration::from_secs(2),
+        rate_limit_per_sec: 1,
+        burst: 1,
+    }
+}
+
+type Pair = (Sender<(usize, u64)>, Receiver<(usize, u64)>);
+
+fn channel(clock: &Arc<ManualClock>, faults: &Arc<Faults>) -> (Pair, Receiver<(usize, u64)>) {
+    let (btx, brx) = weir_channel::unbounded();
+    let pair = Builder::unbounded()
+        .name("storage")
+        .slo(slo())
+        .clock(clock.clone())
+        .chaos(faults.clone())
+        .backup(btx)
+        .build();
+    (pair, brx)
+}
+
+fn p99(v: &mut [u64]) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort_unstable();
+    let i = ((v.len() as f64 * 0.99).ceil() as usize).clamp(1, v.len()) - 1;
+    Duration::from_nanos(v[i])
+}
+
+#[test]
+fn injected_latency_ramp_trips_serves_through_the_backup_and_recovers() {
+    let clock = Arc::new(ManualClock::new(0));
+    let faults = Arc::new(Faults::new());
+    let ((tx, rx), brx) = channel(&clock, &faults);
+    let (calm, ramp, hold, after) = (10_000u64, 1_000u64, 60_000u64, 10_000u64);
+    let fault_start = calm * MS;
+    let fault_end = (calm + ramp + hold) * MS;
+    let end = fault_end + after * MS;
+    let mut latency: Vec<Option<u64>> = Vec::new();
+    let mut sent_at: Vec<u64> = Vec::new();
+    let mut degraded_lat = Vec::new();
+    let (mut trip, mut recover, mut transitions, mut degraded) = (None, None, 0, false);
+    let mut breach_begins = None;
+    while clock.now() < end {
+        let now = clock.now();
+        // The injected latency ramps from 0 to 500 ms over `ramp`, holds, then clears.
+        let extra_ms = if now < fault_start || now >= fault_end {
+            0
+        } else {
+            ((now - fault_start) / MS * 500 / ramp).min(500)
+        };
+        faults.set_latency(Duration::from_millis(extra_ms));
+        if extra_ms * MS > TARGET.as_nanos() as u64 && breach_begins.is_none() {
+            breach_begins = Some(now);
+        }
+        let id = sent_at.len();
+        sent_at.push(now);
+        latency.push(None);
+        tx.try_send((id, extra_ms * MS)).unwrap();
+        // The consumer is prompt; the primary's latency is what the fault injects.
+        while let Ok((id, extra)) = rx.try_recv() {
+            latency[id] = Some(now - sent_at[id] + extra);
+            if degraded {
+                degraded_lat.push(now - sent_at[id] + extra);
+            }
+        }
+        while let Ok((id, _)) = brx.try_recv() {
+            latency[id] = Some(now - sent_at[id]);
+            degraded_lat.push(now - sent_at[id]);
+        }
+        if rx.is_degraded() != degraded {
+            degraded = !degraded;
+            transitions += 1;
+            if degraded && trip.is_none() {
+                trip = Some(now);
+            } else if !degraded && now >= fault_end {
+                recover = Some(now);
+            }
+        }
+        clock.advance(MS);
+    }
+    let target = TARGET.as_nanos() as u64;
+    let in_fault: Vec<usize> = (0..sent_at.len())
+        .filter(|&i| sent_at[i] >= fault_start && sent_at[i] < fault_end)
+        .collect();
+    let served = in_fault
+        .iter()
+        .filter(|&&i| latency[i].is_some_and(|l| l <= target))
+        .count() as f64
+        / in_fault.len() as f64;
+    let lost = latency.iter().filter(|l| l.is_none()).count();
+    let trip_after = Duration::from_nanos(trip.expect("tripped") - breach_begins.unwrap());
+    let p99 = p99(&mut degraded_lat);
+    println!("scenario injected latency ramp (0 -> 500 ms over 1 s, held 60 s):");
+    println!(
+        "  trip after the breach begins: {trip_after:?} (goal <= 400 ms: {})",
+        trip_after <= Duration::from_millis(400)
+    );
+    println!(
+        "  served within SLO during the fault: {:.3} % (goal >= 99.9 %: {})",
+        served * 100.0,
+        served >= 0.999
+    );
+    println!(
+        "  P99 on the degraded path: {p99:?} (goal <= 200 ms: {})",
+        p99 <= Duration::from_millis(200)
+    );
+    println!(
+        "  recovered after the fault: {:?}",
+        recover.map(|r| Duration::from_nanos(r - fault_end))
+    );
+    println!("  transitions: {transitions}; lost: {lost}");
+    assert!(trip_after <= Duration::from_millis(800));
+    assert!(served >= 0.995, "served {served}");
+    assert!(p99 <= Duration::from_millis(1200));
+    assert!(recover.is_some());
+    assert_eq!(transitions, 2);
+    assert_eq!(lost, 0);
+}
+
+#[test]
+fn dropped_sends_come_back_to_the_sender() {
+    let clock = Arc::new(ManualClock::new(0));
+    let faults = Arc::new(Faults::new());
+    let ((tx, rx), _brx) = channel(&clock, &faults);
+    faults.drop_next_sends(3);
+    let mut returned = 0;
+    for i in 0..10 {
+        match tx.try_send((i, 0)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(v)) => {
+                assert_eq!(v.0, i);
+                returned += 1;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    faults.drop_next_sends(1);
+    let rt = weir_runtime::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let back = rt.block_on(tx.send((10, 0))).unwrap_err().into_inner();
+    assert_eq!(back.0, 10);
+    drop(tx);
+    let mut got = 0;
+    while rx.try_recv().is_ok() {
+        got += 1;
+    }
+    println!(
+        "dropped sends: 11 sent, {got} received, {} returned",
+        returned + 1
+    );
+    assert_eq!(faults.dropped(), 4);
+    assert_eq!(got + returned + 1, 11);
+}
+
+#[test]
+fn receive_stall_and_panicking_producer_lose_nothing() {
+    let clock = Arc::new(ManualClock::new(0));
+    let faults = Arc::new(Faults::new());
+    let ((tx, rx), _brx) = channel(&clock, &faults);
+    // A producer thread that panics after 500 sends: its sender is dropped in the unwind.
+    let producer = std::thread::spawn(move || {
+        for i in 0..1000 {
+            if i == 500 {
+                panic!("producer fault");
+            }
+            tx.try_send((i, 0)).unwrap();
+        }
+    });
+    assert!(producer.join().is_err());
+    faults.set_stall(true);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    faults.set_stall(false);
+    let mut ids = Vec::new();
+    loop {
+        match rx.try_recv() {
+            Ok((id, _)) => ids.push(id),
+            Err(TryRecvError::Closed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    println!(
+        "panicking producer: 500 sent before the panic, {} received",
+        ids.len()
+    );
+    assert_eq!(ids, (0..500).collect::<Vec<_>>());
+}
