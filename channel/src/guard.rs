@@ -58,12 +58,7 @@ pub struct CoarseClock;
 impl Clock for CoarseClock {
     #[inline]
     fn now(&self) -> Nanos {
-        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        let origin = *ORIGIN.get_or_init(std::time::Instant::now);
-        weir_runtime::time::coarse_now()
-            .into_std()
-            .saturating_duration_since(origin)
-            .as_nanos() as Nanos
+        weir_runtime::time::coarse_nanos()
     }
 }
 

@@ -31,11 +31,18 @@ pub(crate) fn refresh_coarse() -> u64 {
 /// [`Instant::now`] while a runtime is running. Outside a runtime it is refreshed on demand
 /// only the first time.
 pub fn coarse_now() -> Instant {
-    let mut ns = NOW_NS.load(Ordering::Relaxed);
-    if ns == 0 {
-        ns = refresh_coarse();
+    Instant::from_std(origin() + Duration::from_nanos(coarse_nanos()))
+}
+
+/// [`coarse_now`] as nanoseconds since a fixed, process-wide origin: one relaxed load, for
+/// timestamps stored in hot data (message stamps, breaker clocks).
+#[inline]
+pub fn coarse_nanos() -> u64 {
+    // Relaxed: the value is the only payload.
+    match NOW_NS.load(Ordering::Relaxed) {
+        0 => refresh_coarse(),
+        ns => ns,
     }
-    Instant::from_std(origin() + Duration::from_nanos(ns))
 }
 
 #[cfg(test)]

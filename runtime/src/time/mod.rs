@@ -12,7 +12,7 @@ mod sleep;
 mod timeout;
 mod wheel;
 
-pub use coarse::coarse_now;
+pub use coarse::{coarse_nanos, coarse_now};
 pub(crate) use coarse::refresh_coarse;
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
