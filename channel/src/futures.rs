@@ -121,9 +121,9 @@ struct Guarded {
     started: Nanos,
     /// The receive resolves its own outcome (`recv_checked`): keep the permit on delivery.
     checked: bool,
-    /// The L2 hold after a failure, while it runs.
+    /// The L2 hold after a failure (the runtime's yield-and-backoff hook), while it runs.
     #[cfg(not(loom))]
-    hold: Option<Sleep>,
+    hold: Option<weir_runtime::task::Backoff>,
 }
 
 impl<'a, T> RecvFuture<'a, T> {
@@ -169,18 +169,18 @@ impl<'a, T> RecvFuture<'a, T> {
             // L2: right after a failure, hold the receive unless a value is already there.
             #[cfg(not(loom))]
             if self.coop {
-                if let Some(delay) = guard.hold() {
+                if let Some(backoff) = guard.hold() {
                     match self.chan.try_recv() {
                         Ok(v) => return Poll::Ready(Ok(self.deliver(guard, v))),
                         Err(TryRecvError::Closed) => return Poll::Ready(self.closed(guard)),
-                        Err(_) => self.guarded.hold = Some(weir_runtime::time::sleep(delay)),
+                        Err(_) => self.guarded.hold = Some(backoff),
                     }
                 }
             }
         }
         #[cfg(not(loom))]
         if let Some(hold) = &mut self.guarded.hold {
-            std::task::ready!(Pin::new(hold).poll(cx));
+            std::task::ready!(hold.poll_wait(cx));
             self.guarded.hold = None;
         }
         // SAFETY: as in `poll`: the node is structurally pinned.

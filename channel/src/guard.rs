@@ -356,17 +356,29 @@ impl<T> Guard<T> {
         self.resolve(permit, outcome)
     }
 
-    /// How long a receive attempted now must be held (L2): `None` when the last outcome was a
-    /// success (or the hold is off).
+    /// The L2 hold for a receive attempted now: the runtime's yield-and-backoff hook, set to
+    /// this channel's schedule (`backoff_base << min(n, backoff_max_shift)`, jittered) and
+    /// resumed at the number of failures since the last success. `None` when the last outcome
+    /// was a success (or the hold is off). The hook's first attempt yields instead of
+    /// sleeping when the worker has other runnable tasks (a producer may be among them).
     #[inline]
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn hold(&self) -> Option<Duration> {
+    #[cfg(not(loom))]
+    pub(crate) fn hold(&self) -> Option<weir_runtime::task::Backoff> {
         // Relaxed: see `resolve`.
         let attempt = self.retry_attempt.load(Ordering::Relaxed);
         if attempt == 0 || self.retry.base().is_zero() {
             return None;
         }
-        Some(self.retry.delay(attempt - 1))
+        Some(self.backoff(attempt - 1))
+    }
+
+    #[cold]
+    #[cfg(not(loom))]
+    fn backoff(&self, attempt: u32) -> weir_runtime::task::Backoff {
+        weir_runtime::task::Backoff::new(self.retry.base())
+            .max_shift(self.retry.max_shift())
+            .cap(self.retry.max_delay())
+            .starting_at(attempt)
     }
 
     /// Failures and timeouts since the last success.
