@@ -29,6 +29,9 @@ pub struct SendFuture<'a, T> {
     waited: bool,
     done: bool,
     coop: bool,
+    /// The send probe point's injected faults were consulted already (the `chaos` feature).
+    #[cfg_attr(not(feature = "chaos"), allow(dead_code))]
+    probed: bool,
 }
 
 impl<'a, T> SendFuture<'a, T> {
@@ -39,7 +42,14 @@ impl<'a, T> SendFuture<'a, T> {
             waited: false,
             done: false,
             coop,
+            probed: false,
         }
+    }
+
+    /// A send whose caller passed the send probe point already (`send_blocking`).
+    pub(crate) fn probed(mut self) -> Self {
+        self.probed = true;
+        self
     }
 }
 
@@ -63,7 +73,10 @@ impl<T> Future for SendFuture<'_, T> {
         let node = unsafe { Pin::new_unchecked(&this.node) };
         // An injected fault refuses the send at its first poll (the `chaos` feature).
         #[cfg(feature = "chaos")]
-        if !this.waited && node.state() == crate::waiters::IDLE && this.chan.chaos_drop() {
+        if !this.probed && node.state() == crate::waiters::IDLE && {
+            this.probed = true;
+            this.chan.chaos_drop()
+        } {
             // SAFETY: the node was never linked (IDLE, first poll): its owner has the slot.
             if let Some(v) = unsafe { node.take_value() } {
                 this.done = true;
