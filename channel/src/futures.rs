@@ -223,6 +223,14 @@ impl<'a, T> RecvFuture<'a, T> {
         Err(RecvError::Closed)
     }
 
+    /// A blocking receive's deadline passed first (`recv_blocking_timeout`): see `timed_out`.
+    #[cfg(not(loom))]
+    pub(crate) fn time_out(self: Pin<&mut Self>) {
+        // SAFETY: `timed_out` touches only the plain-data `guarded` field; `node` is not
+        // moved.
+        unsafe { self.get_unchecked_mut() }.timed_out();
+    }
+
     /// The deadline passed first: a timeout for L1 (resolving this receive's probe, if any).
     #[cfg(not(loom))]
     fn timed_out(&mut self) {

@@ -261,9 +261,14 @@ impl<T> Receiver<T> {
                 Err(RecvTimeoutError::Rejected { retry_after })
             }
             Err(TryRecvError::Empty) => {
-                match crate::waiters::block_on_until(RecvFuture::new(&self.chan, false), deadline) {
+                let mut fut = std::pin::pin!(RecvFuture::new(&self.chan, false));
+                match crate::waiters::block_on_until(fut.as_mut(), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
-                    None => Err(RecvTimeoutError::Timeout),
+                    None => {
+                        // L2: a timeout is a failure for L1, as for `recv_timeout`.
+                        fut.time_out();
+                        Err(RecvTimeoutError::Timeout)
+                    }
                 }
             }
         }

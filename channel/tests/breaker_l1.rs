@@ -420,3 +420,70 @@ fn later_holds_sleep_even_on_a_busy_worker_and_success_resets() {
         assert_eq!(rx.waiting_receivers(), 1);
     });
 }
+
+#[test]
+fn blocking_timeouts_are_failures_for_l1() {
+    let clock = Arc::new(ManualClock::new(0));
+    let (_tx, rx) = guarded(config(), &clock);
+    assert_eq!(
+        rx.recv_blocking_timeout(Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert_eq!(rx.failures_since_success(), 1);
+    assert_eq!(rx.breaker_state(), Some(State::Closed));
+    // `consecutive_timeouts` (2) in a row move the circuit to HalfOpen, as for the async form.
+    assert_eq!(
+        rx.recv_blocking_deadline(std::time::Instant::now() + Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert_eq!(rx.breaker_state(), Some(State::HalfOpen));
+    assert_eq!(rx.waiting_receivers(), 0);
+    assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+}
+
+#[test]
+fn select_branches_go_through_the_breaker() {
+    let clock = Arc::new(ManualClock::new(0));
+    let cfg = BreakerConfig {
+        backoff_base: Duration::ZERO,
+        ..config()
+    };
+    let (tx, rx) = guarded(cfg, &clock);
+    let rt = rt();
+    trip(&rx, &tx, 3);
+    assert_eq!(rx.breaker_state(), Some(State::Open));
+    rt.block_on(async {
+        // Open: the receive branch is rejected at once, as a plain recv is.
+        let out = weir_channel::select! {
+            v = rx.recv() => Some(v),
+            default => None,
+        };
+        assert!(
+            matches!(out, Some(Err(RecvError::Rejected { .. }))),
+            "{out:?}"
+        );
+    });
+    clock.advance(500 * MS);
+    rt.block_on(async {
+        // HalfOpen, empty channel: the receive branch takes the probe permit and waits; the
+        // other branch wins and the losing receive gives its permit back.
+        let out = weir_channel::select! {
+            v = rx.recv() => Err(v),
+            v = std::future::ready(5u32) => Ok(v),
+        };
+        assert_eq!(out, Ok(5));
+        assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+        assert_eq!(rx.waiting_receivers(), 0);
+        // With a value there, the receive branch is the probe: its success closes the circuit.
+        tx.send(9).await.unwrap();
+        let out = weir_channel::select! {
+            v = rx.recv() => v,
+            default => Ok(0),
+        };
+        assert_eq!(out, Ok(9));
+        assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 1);
+        rx.report(Outcome::Success);
+    });
+    assert_eq!(rx.breaker_state(), Some(State::Closed));
+    assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+}
