@@ -205,6 +205,20 @@ impl Builder {
     /// Where sends go while L3 has the channel degraded (the primary still admits a trickle).
     /// Without a backup, a degraded channel keeps every send on the primary and only reports.
     /// Call it last: it fixes the value type.
+    ///
+    /// A monitored channel with a backup may hand its queued messages to the backup when it
+    /// degrades: the messages waiting on the primary at that moment have not been received
+    /// yet, so the next sends (and [`Receiver::slo_tick`](crate::Receiver::slo_tick)) move
+    /// them, a bounded batch per call, with a receive on the primary and a send on the
+    /// backup. Every message is still received exactly once, by a consumer of one channel or
+    /// the other; the moved messages lose their order relative to the backup's own. Moving
+    /// stops when either channel closes and pauses while the backup is full (a rendezvous
+    /// backup takes none). [`Receiver::migrated_to_backup`](crate::Receiver::migrated_to_backup)
+    /// counts them.
+    ///
+    /// The trickle the primary admits while degraded is adaptive: while its oldest message
+    /// has waited longer than the SLO target (its consumer is not draining), sends go to the
+    /// backup only.
     pub fn backup<T>(self, backup: Sender<T>) -> BackedBuilder<T> {
         BackedBuilder {
             builder: self,

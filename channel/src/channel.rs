@@ -100,17 +100,25 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Whether an injected fault refuses this send (the `chaos` feature).
+    /// The send probe point of the `chaos` feature: `true` when an injected fault refuses
+    /// this send (its value goes back to the sender). An injected close closes the channel
+    /// here (the send then finds it closed); an injected producer panic panics here.
     #[inline]
     pub(crate) fn chaos_drop(&self) -> bool {
         #[cfg(feature = "chaos")]
         if let Some(f) = &self.chaos {
-            return f.take_drop();
+            match f.on_send() {
+                crate::chaos::SendFault::None => {}
+                crate::chaos::SendFault::Drop => return true,
+                crate::chaos::SendFault::Close => {
+                    self.close();
+                }
+            }
         }
         false
     }
 
-    /// Whether an injected stall hides the channel's values from `try_recv`.
+    /// Whether an injected stall hides the channel's values from receives.
     #[inline]
     pub(crate) fn chaos_stalled(&self) -> bool {
         #[cfg(feature = "chaos")]
@@ -118,6 +126,26 @@ impl<T> Chan<T> {
             return f.stalled();
         }
         false
+    }
+
+    /// A receive polled during an injected stall: `Some(out)` answers it (`Pending` parked
+    /// until the stall ends, `Closed` once the channel is closed and drained), `None` lets it
+    /// go on (no stall).
+    #[inline]
+    #[cfg_attr(not(feature = "chaos"), allow(unused_variables))]
+    fn chaos_stalled_recv(&self, cx: &mut Context<'_>) -> Option<Poll<Result<T, RecvError>>> {
+        #[cfg(feature = "chaos")]
+        if let Some(f) = &self.chaos {
+            if f.stalled() {
+                if self.is_closed() && self.is_empty() {
+                    return Some(Poll::Ready(Err(RecvError::Closed)));
+                }
+                if f.park_stalled(cx.waker()) {
+                    return Some(Poll::Pending);
+                }
+            }
+        }
+        None
     }
 
     /// Injected extra latency, in microseconds, that L3 adds to each sample.
@@ -145,6 +173,9 @@ impl<T> Chan<T> {
 
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(v) = self.guard.as_ref().and_then(|g| g.take_stash()) {
+            return Ok(v);
+        }
         let res = match &self.flavor {
             Flavor::Array(a) => a.try_recv(),
             Flavor::List(l) => l.try_recv(),
@@ -255,6 +286,26 @@ impl<T> Chan<T> {
         waited: &mut bool,
     ) -> Poll<Result<T, RecvError>> {
         let was_waiting = *waited;
+        // An injected stall (the `chaos` feature) holds every receive: one parked on the
+        // queue before the stall leaves it first (passing on a wake-up it got), except on a
+        // rendezvous, where a value may already sit in its node.
+        if self.chaos_stalled() {
+            if node.state() != IDLE && !matches!(self.flavor, Flavor::Zero(_)) {
+                self.cancel_recv(node, false);
+            }
+            if node.state() == IDLE {
+                if let Some(out) = self.chaos_stalled_recv(cx) {
+                    return out;
+                }
+            }
+        }
+        // A value left by a migration race (see `Guard::migrate`) goes first; a node that is
+        // linked already finds it when it completes (below).
+        if node.state() == IDLE {
+            if let Some(v) = self.guard.as_ref().and_then(|g| g.take_stash()) {
+                return Poll::Ready(Ok(v));
+            }
+        }
         let out = match &self.flavor {
             Flavor::Zero(z) => {
                 let out = z.poll_recv(node, cx, waited);
@@ -282,6 +333,15 @@ impl<T> Chan<T> {
                 cx,
                 waited,
             ),
+        };
+        let out = match out {
+            Poll::Ready(Err(RecvError::Closed)) => {
+                match self.guard.as_ref().and_then(|g| g.take_stash()) {
+                    Some(v) => Poll::Ready(Ok(v)),
+                    None => out,
+                }
+            }
+            other => other,
         };
         self.wait_probes(ChannelOp::Recv, was_waiting, *waited, out.is_ready());
         out

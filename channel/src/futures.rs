@@ -29,6 +29,9 @@ pub struct SendFuture<'a, T> {
     waited: bool,
     done: bool,
     coop: bool,
+    /// The send probe point's injected faults were consulted already (the `chaos` feature).
+    #[cfg_attr(not(feature = "chaos"), allow(dead_code))]
+    probed: bool,
 }
 
 impl<'a, T> SendFuture<'a, T> {
@@ -39,7 +42,14 @@ impl<'a, T> SendFuture<'a, T> {
             waited: false,
             done: false,
             coop,
+            probed: false,
         }
+    }
+
+    /// A send whose caller passed the send probe point already (`send_blocking`).
+    pub(crate) fn probed(mut self) -> Self {
+        self.probed = true;
+        self
     }
 }
 
@@ -63,7 +73,10 @@ impl<T> Future for SendFuture<'_, T> {
         let node = unsafe { Pin::new_unchecked(&this.node) };
         // An injected fault refuses the send at its first poll (the `chaos` feature).
         #[cfg(feature = "chaos")]
-        if !this.waited && node.state() == crate::waiters::IDLE && this.chan.chaos_drop() {
+        if !this.probed && node.state() == crate::waiters::IDLE && {
+            this.probed = true;
+            this.chan.chaos_drop()
+        } {
             // SAFETY: the node was never linked (IDLE, first poll): its owner has the slot.
             if let Some(v) = unsafe { node.take_value() } {
                 this.done = true;
@@ -121,9 +134,9 @@ struct Guarded {
     started: Nanos,
     /// The receive resolves its own outcome (`recv_checked`): keep the permit on delivery.
     checked: bool,
-    /// The L2 hold after a failure, while it runs.
+    /// The L2 hold after a failure (the runtime's yield-and-backoff hook), while it runs.
     #[cfg(not(loom))]
-    hold: Option<Sleep>,
+    hold: Option<weir_runtime::task::Backoff>,
 }
 
 impl<'a, T> RecvFuture<'a, T> {
@@ -169,18 +182,18 @@ impl<'a, T> RecvFuture<'a, T> {
             // L2: right after a failure, hold the receive unless a value is already there.
             #[cfg(not(loom))]
             if self.coop {
-                if let Some(delay) = guard.hold() {
+                if let Some(backoff) = guard.hold() {
                     match self.chan.try_recv() {
                         Ok(v) => return Poll::Ready(Ok(self.deliver(guard, v))),
                         Err(TryRecvError::Closed) => return Poll::Ready(self.closed(guard)),
-                        Err(_) => self.guarded.hold = Some(weir_runtime::time::sleep(delay)),
+                        Err(_) => self.guarded.hold = Some(backoff),
                     }
                 }
             }
         }
         #[cfg(not(loom))]
         if let Some(hold) = &mut self.guarded.hold {
-            std::task::ready!(Pin::new(hold).poll(cx));
+            std::task::ready!(hold.poll_wait(cx));
             self.guarded.hold = None;
         }
         // SAFETY: as in `poll`: the node is structurally pinned.
@@ -208,6 +221,14 @@ impl<'a, T> RecvFuture<'a, T> {
             guard.release(p);
         }
         Err(RecvError::Closed)
+    }
+
+    /// A blocking receive's deadline passed first (`recv_blocking_timeout`): see `timed_out`.
+    #[cfg(not(loom))]
+    pub(crate) fn time_out(self: Pin<&mut Self>) {
+        // SAFETY: `timed_out` touches only the plain-data `guarded` field; `node` is not
+        // moved.
+        unsafe { self.get_unchecked_mut() }.timed_out();
     }
 
     /// The deadline passed first: a timeout for L1 (resolving this receive's probe, if any).

@@ -29,8 +29,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use weir_breaker::{
-    Admit, BreakerConfig, Circuit, Clock, Evaluation, GroupPolicy, Nanos, Outcome, RawPermit,
-    RetryPolicy, SloConfig, SloMonitor, State, Transition,
+    Admit, BreakerConfig, Circuit, Clock, Decision, Evaluation, GroupPolicy, Nanos, Outcome,
+    RawPermit, RetryPolicy, SloConfig, SloMonitor, State, Transition,
 };
 
 use crate::channel::Chan;
@@ -49,6 +49,10 @@ const UNBOUNDED_RING: usize = 4096;
 const MAX_RING: usize = 1 << 16;
 /// Shortest stamp ring (rendezvous and tiny buffers).
 const MIN_RING: usize = 64;
+/// Most queued messages one call hands from a degraded primary to its backup.
+const MIGRATE_BATCH: usize = 64;
+/// `migrate_left` value meaning "degraded just now: measure the backlog on the next send".
+const MIGRATE_MEASURE: usize = usize::MAX;
 
 /// The clock a channel's breaker reads by default: the runtime's coarse clock.
 #[derive(Debug, Default, Clone, Copy)]
@@ -180,6 +184,19 @@ pub(crate) struct Guard<T> {
     pub(crate) backup: Option<Sender<T>>,
     /// Receive wait times are L3 samples too (opt-in, see `Builder::slo_wait_samples`).
     wait_samples: bool,
+    /// Messages of the backlog queued on the primary when it degraded that are still to be
+    /// handed to the backup (`MIGRATE_MEASURE`: not measured yet). See `migrate`.
+    migrate_left: AtomicUsize,
+    /// One migrator at a time (try-locked; a busy lock means someone else is moving).
+    migrating: Mutex<()>,
+    /// A migrated value that neither the backup nor the primary would take back (both closed
+    /// or full at once, a race): the primary's receivers take it first. Never more than one,
+    /// since migration stops when it is occupied.
+    stash: Mutex<Option<T>>,
+    /// `stash` is occupied (read without the lock).
+    stashed: AtomicBool,
+    /// Messages handed to the backup so far.
+    migrated: AtomicU64,
 }
 
 impl<T> Guard<T> {
@@ -226,6 +243,11 @@ impl<T> Guard<T> {
             stamps,
             backup: cfg.backup,
             wait_samples: cfg.wait_samples,
+            migrate_left: AtomicUsize::new(0),
+            migrating: Mutex::new(()),
+            stash: Mutex::new(None),
+            stashed: AtomicBool::new(false),
+            migrated: AtomicU64::new(0),
         })
     }
 
@@ -356,17 +378,29 @@ impl<T> Guard<T> {
         self.resolve(permit, outcome)
     }
 
-    /// How long a receive attempted now must be held (L2): `None` when the last outcome was a
-    /// success (or the hold is off).
+    /// The L2 hold for a receive attempted now: the runtime's yield-and-backoff hook, set to
+    /// this channel's schedule (`backoff_base << min(n, backoff_max_shift)`, jittered) and
+    /// resumed at the number of failures since the last success. `None` when the last outcome
+    /// was a success (or the hold is off). The hook's first attempt yields instead of
+    /// sleeping when the worker has other runnable tasks (a producer may be among them).
     #[inline]
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn hold(&self) -> Option<Duration> {
+    #[cfg(not(loom))]
+    pub(crate) fn hold(&self) -> Option<weir_runtime::task::Backoff> {
         // Relaxed: see `resolve`.
         let attempt = self.retry_attempt.load(Ordering::Relaxed);
         if attempt == 0 || self.retry.base().is_zero() {
             return None;
         }
-        Some(self.retry.delay(attempt - 1))
+        Some(self.backoff(attempt - 1))
+    }
+
+    #[cold]
+    #[cfg(not(loom))]
+    fn backoff(&self, attempt: u32) -> weir_runtime::task::Backoff {
+        weir_runtime::task::Backoff::new(self.retry.base())
+            .max_shift(self.retry.max_shift())
+            .cap(self.retry.max_delay())
+            .starting_at(attempt)
     }
 
     /// Failures and timeouts since the last success.
@@ -391,7 +425,18 @@ impl<T> Guard<T> {
         if let Some(age) = self.stamps.as_ref().and_then(|s| s.head_age(now / 1_000)) {
             slo.record_us(age);
         }
-        slo.evaluate(now)
+        let ev = slo.evaluate(now);
+        if self.backup.is_some() {
+            match ev.map(|e| e.degrade) {
+                // Relaxed: a request to the next send (see `migrate`); no data rides on it.
+                Some(Decision::Degrade) => {
+                    self.migrate_left.store(MIGRATE_MEASURE, Ordering::Relaxed)
+                }
+                Some(Decision::Recover) => self.migrate_left.store(0, Ordering::Relaxed),
+                _ => {}
+            }
+        }
+        ev
     }
 
     /// A value went into the channel.
@@ -431,6 +476,12 @@ impl<T> Guard<T> {
     /// The channel a new send goes to: the backup while degraded (except the trickle the
     /// primary still admits), else the primary. Without a backup, sends stay on the primary
     /// and degradation is only reported.
+    ///
+    /// The trickle is adaptive: while the message at the primary's head has waited longer
+    /// than the SLO target (its consumer is not draining), no trickle is admitted, since a
+    /// message sent there would only wait too; the backlog then tells L3 the primary is still
+    /// unhealthy. While degraded, each send also moves a bounded batch of the backlog that
+    /// was queued on the primary when it degraded to the backup (see `migrate`).
     #[inline]
     pub(crate) fn route<'a>(&'a self, primary: &'a Chan<T>) -> &'a Chan<T> {
         let (Some(slo), Some(backup)) = (&self.slo, &self.backup) else {
@@ -438,11 +489,146 @@ impl<T> Guard<T> {
         };
         let now = self.now();
         self.maybe_evaluate(slo, now);
-        if slo.is_degraded() && !slo.admit_primary(now) {
-            &backup.chan
-        } else {
-            primary
+        if !slo.is_degraded() {
+            return primary;
         }
+        self.degraded_route(slo, primary, &backup.chan, now)
+    }
+
+    #[cold]
+    fn degraded_route<'a>(
+        &'a self,
+        slo: &SloMonitor,
+        primary: &'a Chan<T>,
+        backup: &'a Chan<T>,
+        now: Nanos,
+    ) -> &'a Chan<T> {
+        // Relaxed: see `migrate`.
+        if self.migrate_left.load(Ordering::Relaxed) != 0 {
+            self.migrate(primary, backup);
+        }
+        let target_us = slo.config().target_p999.as_micros() as u64;
+        let draining = self
+            .stamps
+            .as_ref()
+            .and_then(|s| s.head_age(now / 1_000))
+            .map_or(true, |age| age <= target_us);
+        if draining && slo.admit_primary(now) {
+            primary
+        } else {
+            backup
+        }
+    }
+
+    /// Hands up to `MIGRATE_BATCH` messages of the primary's backlog to the backup.
+    ///
+    /// When the primary degrades, the messages already queued on it would wait for its slow
+    /// consumer although the backup is healthy. They have not been received yet, so moving
+    /// one is a receive on the primary and a send on the backup: each is still received
+    /// exactly once (by a consumer of one channel or the other), and their order relative to
+    /// the backup's own messages is not kept. Only the backlog measured at the degrade
+    /// moment moves (the trickle admitted afterwards stays on the primary: it is how L3 sees
+    /// the primary recover). Migration stops for good when either channel is closed and
+    /// pauses while the backup is full or is a rendezvous (it resumes on a later send while
+    /// the channel stays degraded). A value that neither channel takes back (a close or a
+    /// fill racing with the move) waits in a one-slot stash that the primary's receivers
+    /// take first: never lost.
+    #[cold]
+    fn migrate(&self, primary: &Chan<T>, backup: &Chan<T>) {
+        let Ok(_moving) = self.migrating.try_lock() else {
+            return;
+        };
+        // Relaxed: the stash flag is re-read under its lock by the receivers that take it.
+        if self.stashed.load(Ordering::Relaxed) {
+            return;
+        }
+        // Relaxed: the count is only read and written by the migrator holding `migrating`
+        // (and reset by evaluations, which at worst stop a batch early or measure again).
+        let start = self.migrate_left.load(Ordering::Relaxed);
+        let mut left = if start == MIGRATE_MEASURE {
+            primary.len()
+        } else {
+            start
+        };
+        if backup.capacity() == Some(0) {
+            return;
+        }
+        let mut batch = 0;
+        while left > 0 && batch < MIGRATE_BATCH {
+            if primary.is_closed() || backup.is_closed() {
+                left = 0;
+                break;
+            }
+            if backup.is_full() {
+                break;
+            }
+            let v = match primary.try_recv() {
+                Ok(v) => v,
+                Err(_) => {
+                    left = 0;
+                    break;
+                }
+            };
+            match backup.try_send(v) {
+                Ok(()) => {
+                    left -= 1;
+                    batch += 1;
+                    // Relaxed: a statistic.
+                    self.migrated.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(
+                    crate::error::TrySendError::Full(v) | crate::error::TrySendError::Closed(v),
+                ) => {
+                    if let Err(
+                        crate::error::TrySendError::Full(v) | crate::error::TrySendError::Closed(v),
+                    ) = primary.try_send(v)
+                    {
+                        *self.lock_stash() = Some(v);
+                        // Relaxed: the receivers take it under the lock.
+                        self.stashed.store(true, Ordering::Relaxed);
+                        left = 0;
+                    }
+                    break;
+                }
+            }
+        }
+        // Relaxed: as above. An evaluation that changed the count meanwhile (recover, or a
+        // new degrade) wins.
+        let _ =
+            self.migrate_left
+                .compare_exchange(start, left, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    fn lock_stash(&self) -> std::sync::MutexGuard<'_, Option<T>> {
+        // Nothing panics while the lock is held; take the guard even if poisoned.
+        match self.stash.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// A value left by a migration race (see `migrate`), for the primary's receivers.
+    #[inline]
+    pub(crate) fn take_stash(&self) -> Option<T> {
+        // Relaxed: a hint; the lock decides.
+        if !self.stashed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.take_stash_slow()
+    }
+
+    #[cold]
+    fn take_stash_slow(&self) -> Option<T> {
+        let v = self.lock_stash().take();
+        // Relaxed: cleared after the take; a receiver racing with this one finds `None`.
+        self.stashed.store(false, Ordering::Relaxed);
+        v
+    }
+
+    /// Messages handed from the degraded primary to the backup so far.
+    pub(crate) fn migrated(&self) -> u64 {
+        // Relaxed: a statistic.
+        self.migrated.load(Ordering::Relaxed)
     }
 
     pub(crate) fn state(&self) -> Option<State> {
@@ -453,13 +639,22 @@ impl<T> Guard<T> {
         self.slo.as_ref().and_then(SloMonitor::last_evaluation)
     }
 
-    /// Evaluates now if due; for callers that want a fresh status without traffic.
-    pub(crate) fn tick(&self) -> Option<Evaluation> {
+    /// Evaluates now if due, and goes on with a migration in progress; for callers that
+    /// want a fresh status without traffic.
+    pub(crate) fn tick(&self, primary: &Chan<T>) -> Option<Evaluation> {
         let slo = self.slo.as_ref()?;
         let now = self.now();
-        if !slo.is_due(now) {
-            return None;
+        let ev = if slo.is_due(now) {
+            self.evaluate_now(slo, now)
+        } else {
+            None
+        };
+        if let Some(backup) = &self.backup {
+            // Relaxed: see `migrate`.
+            if slo.is_degraded() && self.migrate_left.load(Ordering::Relaxed) != 0 {
+                self.migrate(primary, &backup.chan);
+            }
         }
-        self.evaluate_now(slo, now)
+        ev
     }
 }

@@ -125,7 +125,13 @@ macro_rules! shared_methods {
         /// Runs an L3 evaluation now if one is due (evaluations otherwise happen on the send
         /// and receive paths; a status loop on an idle channel calls this).
         pub fn slo_tick(&self) -> Option<Evaluation> {
-            self.chan.guard.as_ref().and_then(|g| g.tick())
+            self.chan.guard.as_ref().and_then(|g| g.tick(&self.chan))
+        }
+
+        /// Messages that were queued on this channel when L3 degraded it and were handed to
+        /// the backup since (see [`Builder::backup`](crate::Builder::backup)).
+        pub fn migrated_to_backup(&self) -> u64 {
+            self.chan.guard.as_ref().map_or(0, |g| g.migrated())
         }
 
         /// Whether L3 has the channel degraded (sends go to the backup).
@@ -179,7 +185,7 @@ impl<T> Sender<T> {
         match chan.try_send(value) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(v)) => Err(SendError(v)),
-            Err(TrySendError::Full(v)) => block_on(SendFuture::new(chan, v, false)),
+            Err(TrySendError::Full(v)) => block_on(SendFuture::new(chan, v, false).probed()),
         }
     }
 
@@ -209,7 +215,7 @@ impl<T> Receiver<T> {
     /// Receives a value, blocking this thread while the channel is empty. Usable from any
     /// thread; inside an async task prefer [`Receiver::recv`].
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
-        if self.chan.guard.is_some() {
+        if self.chan.guard.is_some() || self.chan.chaos_stalled() {
             return block_on(RecvFuture::new(&self.chan, false));
         }
         match self.chan.try_recv() {
@@ -244,9 +250,9 @@ impl<T> Receiver<T> {
         deadline: Option<std::time::Instant>,
     ) -> Result<T, RecvTimeoutError> {
         let first = match self.chan.guard {
-            None => self.chan.try_recv(),
-            // The breaker's admission happens in the future.
-            Some(_) => Err(TryRecvError::Empty),
+            None if !self.chan.chaos_stalled() => self.chan.try_recv(),
+            // The breaker's admission (and an injected stall) happens in the future.
+            _ => Err(TryRecvError::Empty),
         };
         match first {
             Ok(v) => Ok(v),
@@ -255,9 +261,14 @@ impl<T> Receiver<T> {
                 Err(RecvTimeoutError::Rejected { retry_after })
             }
             Err(TryRecvError::Empty) => {
-                match crate::waiters::block_on_until(RecvFuture::new(&self.chan, false), deadline) {
+                let mut fut = std::pin::pin!(RecvFuture::new(&self.chan, false));
+                match crate::waiters::block_on_until(fut.as_mut(), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
-                    None => Err(RecvTimeoutError::Timeout),
+                    None => {
+                        // L2: a timeout is a failure for L1, as for `recv_timeout`.
+                        fut.time_out();
+                        Err(RecvTimeoutError::Timeout)
+                    }
                 }
             }
         }

@@ -325,3 +325,165 @@ fn group_follow_opens_with_a_tripped_peer() {
     assert!(matches!(rx2.try_recv(), Err(TryRecvError::Rejected { .. })));
     assert_eq!(rx2.breaker_state(), Some(State::Open));
 }
+
+/// Polls `f` from inside a task up to `max` times (waking itself after each `Pending`, so a
+/// wait that never ends makes the test fail instead of hanging): the output and the polls.
+async fn poll_up_to<F: Future + Unpin>(f: &mut F, max: u32) -> (Option<F::Output>, u32) {
+    let mut polls = 0;
+    std::future::poll_fn(|cx| {
+        polls += 1;
+        match std::pin::Pin::new(&mut *f).poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending if polls >= max => Poll::Ready(None),
+            Poll::Pending => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    })
+    .await
+    .map_or((None, polls), |v| (Some(v), polls))
+}
+
+fn fail_once(tx: &Sender<u32>, rx: &Receiver<u32>) {
+    tx.try_send(0).unwrap();
+    assert_eq!(rx.try_recv(), Ok(0));
+    rx.report(Outcome::Failure);
+}
+
+#[test]
+fn first_hold_on_a_busy_worker_yields_through_the_runtime_hook() {
+    let clock = Arc::new(ManualClock::new(0));
+    // A ten-minute backoff: only the hook's yield can let this receive finish.
+    let cfg = BreakerConfig {
+        backoff_base: Duration::from_secs(600),
+        ..config()
+    };
+    let (tx, rx) = guarded(cfg, &clock);
+    let rt = rt();
+    rt.block_on(async {
+        fail_once(&tx, &rx);
+        let producer = tx.clone();
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = order.clone();
+        let _p = weir_runtime::spawn(async move {
+            seen.lock().unwrap().push("producer");
+            producer.send(7).await.unwrap();
+        });
+        let mut recv = Box::pin(rx.recv());
+        let (out, polls) = poll_up_to(&mut recv, 4).await;
+        order.lock().unwrap().push("consumer");
+        // Poll 1 yielded (the producer ran and sent), poll 2 took the value.
+        assert_eq!(out, Some(Ok(7)));
+        assert_eq!(polls, 2);
+        assert_eq!(*order.lock().unwrap(), ["producer", "consumer"]);
+    });
+}
+
+#[test]
+fn later_holds_sleep_even_on_a_busy_worker_and_success_resets() {
+    let clock = Arc::new(ManualClock::new(0));
+    let cfg = BreakerConfig {
+        backoff_base: Duration::from_secs(600),
+        failure_threshold: 10,
+        ..config()
+    };
+    let (tx, rx) = guarded(cfg, &clock);
+    let rt = rt();
+    rt.block_on(async {
+        fail_once(&tx, &rx);
+        fail_once(&tx, &rx);
+        assert_eq!(rx.failures_since_success(), 2);
+        let producer = tx.clone();
+        let _p = weir_runtime::spawn(async move {
+            producer.send(7).await.unwrap();
+        });
+        {
+            // The second attempt sleeps (base << 1): still held after the producer ran and
+            // sent, and not parked on the channel.
+            let mut recv = Box::pin(rx.recv());
+            let (out, polls) = poll_up_to(&mut recv, 4).await;
+            assert_eq!(out, None);
+            assert_eq!(polls, 4);
+            assert_eq!(rx.len(), 1);
+            assert_eq!(rx.waiting_receivers(), 0);
+        }
+        // A value is there now: the next receive skips the hold.
+        let mut recv = Box::pin(rx.recv());
+        assert_eq!(poll_up_to(&mut recv, 1).await, (Some(Ok(7)), 1));
+        drop(recv);
+        rx.report(Outcome::Success);
+        assert_eq!(rx.failures_since_success(), 0);
+        // After the success, an empty channel parks the receive at once (no hold).
+        let mut recv = Box::pin(rx.recv());
+        assert_eq!(poll_up_to(&mut recv, 1).await, (None, 1));
+        assert_eq!(rx.waiting_receivers(), 1);
+    });
+}
+
+#[test]
+fn blocking_timeouts_are_failures_for_l1() {
+    let clock = Arc::new(ManualClock::new(0));
+    let (_tx, rx) = guarded(config(), &clock);
+    assert_eq!(
+        rx.recv_blocking_timeout(Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert_eq!(rx.failures_since_success(), 1);
+    assert_eq!(rx.breaker_state(), Some(State::Closed));
+    // `consecutive_timeouts` (2) in a row move the circuit to HalfOpen, as for the async form.
+    assert_eq!(
+        rx.recv_blocking_deadline(std::time::Instant::now() + Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert_eq!(rx.breaker_state(), Some(State::HalfOpen));
+    assert_eq!(rx.waiting_receivers(), 0);
+    assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+}
+
+#[test]
+fn select_branches_go_through_the_breaker() {
+    let clock = Arc::new(ManualClock::new(0));
+    let cfg = BreakerConfig {
+        backoff_base: Duration::ZERO,
+        ..config()
+    };
+    let (tx, rx) = guarded(cfg, &clock);
+    let rt = rt();
+    trip(&rx, &tx, 3);
+    assert_eq!(rx.breaker_state(), Some(State::Open));
+    rt.block_on(async {
+        // Open: the receive branch is rejected at once, as a plain recv is.
+        let out = weir_channel::select! {
+            v = rx.recv() => Some(v),
+            default => None,
+        };
+        assert!(
+            matches!(out, Some(Err(RecvError::Rejected { .. }))),
+            "{out:?}"
+        );
+    });
+    clock.advance(500 * MS);
+    rt.block_on(async {
+        // HalfOpen, empty channel: the receive branch takes the probe permit and waits; the
+        // other branch wins and the losing receive gives its permit back.
+        let out = weir_channel::select! {
+            v = rx.recv() => Err(v),
+            v = std::future::ready(5u32) => Ok(v),
+        };
+        assert_eq!(out, Ok(5));
+        assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+        assert_eq!(rx.waiting_receivers(), 0);
+        // With a value there, the receive branch is the probe: its success closes the circuit.
+        tx.send(9).await.unwrap();
+        let out = weir_channel::select! {
+            v = rx.recv() => v,
+            default => Ok(0),
+        };
+        assert_eq!(out, Ok(9));
+        assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 1);
+        rx.report(Outcome::Success);
+    });
+    assert_eq!(rx.breaker_state(), Some(State::Closed));
+    assert_eq!(rx.breaker_status().unwrap().probes_in_flight, 0);
+}

@@ -221,3 +221,133 @@ fn a_monitored_channel_without_backup_keeps_sends_on_the_primary() {
     assert!(!rx.is_degraded());
     assert_eq!(rx.breaker_state(), None);
 }
+
+/// Sends the next id; a send that comes back is marked as accounted (returned to its
+/// sender). Returns whether it was returned.
+fn send_next(rig: &mut Rig) -> bool {
+    let id = rig.next;
+    rig.next += 1;
+    rig.seen.push(0);
+    if rig.tx.try_send(id).is_err() {
+        rig.seen[id as usize] = 1;
+        return true;
+    }
+    false
+}
+
+/// A channel whose primary consumer has stalled, degraded; returns the rig and the primary's
+/// backlog just before the send that degraded it.
+fn stalled_and_degraded(backup_cap: usize) -> (Rig, usize) {
+    let clock = Arc::new(ManualClock::new(0));
+    let (btx, brx) = weir_channel::bounded(backup_cap);
+    let (tx, rx) = Builder::bounded(1024)
+        .name("storage")
+        .slo(slo())
+        .clock(clock.clone())
+        .backup(btx)
+        .build();
+    let mut rig = Rig {
+        clock,
+        tx,
+        rx,
+        brx,
+        next: 0,
+        seen: Vec::new(),
+    };
+    let mut sent_at = Vec::new();
+    for _ in 0..300 {
+        rig.step(0, &mut sent_at);
+    }
+    // Stall: the primary's consumer takes nothing; the test does not read the backup either.
+    for _ in 0..300 {
+        let backlog = rig.rx.len();
+        send_next(&mut rig);
+        rig.clock.advance(10 * MS);
+        if rig.rx.is_degraded() {
+            return (rig, backlog);
+        }
+    }
+    panic!("never degraded: {:?}", rig.rx.slo_status());
+}
+
+fn drain_and_count(rig: Rig) -> (usize, usize) {
+    let Rig {
+        tx,
+        rx,
+        brx,
+        mut seen,
+        ..
+    } = rig;
+    drop(tx);
+    while let Ok(v) = rx.try_recv() {
+        seen[v as usize] += 1;
+    }
+    while let Ok(v) = brx.try_recv() {
+        seen[v as usize] += 1;
+    }
+    let lost = seen.iter().filter(|&&n| n == 0).count();
+    let dup = seen.iter().filter(|&&n| n > 1).count();
+    (lost, dup)
+}
+
+#[test]
+fn degrade_hands_the_primary_backlog_to_the_backup_exactly_once() {
+    let (mut rig, backlog) = stalled_and_degraded(1024);
+    assert!(backlog > 5, "a backlog built up: {backlog}");
+    // The send that degraded the channel (or the next ones, a bounded batch each) moved the
+    // backlog to the backup.
+    for _ in 0..10 {
+        assert!(!send_next(&mut rig));
+    }
+    assert!(rig.rx.migrated_to_backup() >= backlog as u64);
+    // What is left on the primary is the trickle it admitted (at most one: the stalled
+    // primary's head is older than the target soon after).
+    assert!(rig.rx.len() <= 2, "primary holds {}", rig.rx.len());
+    assert!(rig.brx.len() >= backlog + 9);
+    assert_eq!(drain_and_count(rig), (0, 0));
+}
+
+#[test]
+fn adaptive_trickle_stops_while_the_primary_does_not_drain() {
+    let (mut rig, _) = stalled_and_degraded(4096);
+    // 3 s of sends at 10 ms while the primary's consumer stays stalled: the rate limit alone
+    // (5/s, burst 1) would admit about 16; the adaptive trickle admits one, which then waits
+    // longer than the target and keeps the rest away.
+    let before = rig.rx.len();
+    for _ in 0..300 {
+        assert!(!send_next(&mut rig));
+        rig.clock.advance(10 * MS);
+    }
+    assert!(rig.rx.is_degraded());
+    assert!(rig.rx.len() <= before + 1, "primary holds {}", rig.rx.len());
+    assert_eq!(drain_and_count(rig), (0, 0));
+}
+
+#[test]
+fn migration_pauses_on_a_full_backup_and_loses_nothing() {
+    let (mut rig, backlog) = stalled_and_degraded(8);
+    assert!(backlog > 8, "a backlog larger than the backup: {backlog}");
+    // The backup fills (nobody reads it): the move pauses; the sends that find it full come
+    // back to their sender.
+    let mut returned = 0;
+    for _ in 0..20 {
+        returned += usize::from(send_next(&mut rig));
+    }
+    assert!(rig.brx.is_full());
+    assert!(rig.rx.migrated_to_backup() <= 8);
+    assert!(returned > 0);
+    let left = rig.rx.len();
+    assert!(left > 0, "the rest of the backlog stays on the primary");
+    // Once the backup's consumer drains it, the move resumes.
+    let mut taken = 0;
+    while let Ok(v) = rig.brx.try_recv() {
+        rig.seen[v as usize] += 1;
+        taken += 1;
+    }
+    assert_eq!(taken, 8);
+    let moved = rig.rx.migrated_to_backup();
+    rig.rx.slo_tick();
+    assert!(rig.rx.migrated_to_backup() > moved, "the move resumed");
+    assert!(rig.rx.len() < left);
+    assert_eq!(drain_and_count(rig), (0, 0));
+}

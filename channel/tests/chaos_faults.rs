@@ -1,6 +1,7 @@
 //! The chaos suite with injected faults (`cargo test -p weir-channel --features chaos`), on a
 //! manual clock: a latency ramp injected at the receive probe point, dropped sends, a receive
-//! stall and a producer that panics. Each prints its figures; the seed's bars are asserted,
+//! stall (every receive form), an abrupt close and a producer that panics, all injected at the
+//! channel's probe points. Each prints its figures; the seed's bars are asserted,
 //! weir's goals are reported.
 #![cfg(feature = "chaos")]
 
@@ -146,6 +147,13 @@ fn injected_latency_ramp_trips_serves_through_the_backup_and_recovers() {
     assert_eq!(lost, 0);
 }
 
+fn current_thread() -> weir_runtime::runtime::Runtime {
+    weir_runtime::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn dropped_sends_come_back_to_the_sender() {
     let clock = Arc::new(ManualClock::new(0));
@@ -163,55 +171,167 @@ fn dropped_sends_come_back_to_the_sender() {
             Err(e) => panic!("{e}"),
         }
     }
+    // The channel stays open: a dropped send is a refused send, not a close.
+    assert!(!tx.is_closed());
     faults.drop_next_sends(1);
-    let rt = weir_runtime::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let back = rt.block_on(tx.send((10, 0))).unwrap_err().into_inner();
+    let back = current_thread()
+        .block_on(tx.send((10, 0)))
+        .unwrap_err()
+        .into_inner();
     assert_eq!(back.0, 10);
+    returned += 1;
+    // The blocking form passes the probe point once (a full channel's wait does not count it
+    // twice).
+    faults.drop_next_sends(1);
+    assert_eq!(tx.send_blocking((11, 0)).unwrap_err().into_inner().0, 11);
+    returned += 1;
+    assert_eq!(tx.send_blocking((12, 0)), Ok(()));
     drop(tx);
     let mut got = 0;
     while rx.try_recv().is_ok() {
         got += 1;
     }
     println!(
-        "dropped sends: 11 sent, {got} received, {} returned",
-        returned + 1
+        "dropped sends: 13 sent, {got} received, {returned} returned to the sender (counted {}), 0 lost",
+        faults.dropped()
     );
-    assert_eq!(faults.dropped(), 4);
-    assert_eq!(got + returned + 1, 11);
+    assert_eq!(faults.dropped(), 5);
+    assert_eq!(returned, 5);
+    assert_eq!(got + returned, 13);
 }
 
 #[test]
-fn receive_stall_and_panicking_producer_lose_nothing() {
+fn stall_holds_every_receive_form_until_it_ends() {
     let clock = Arc::new(ManualClock::new(0));
     let faults = Arc::new(Faults::new());
     let ((tx, rx), _brx) = channel(&clock, &faults);
-    // A producer thread that panics after 500 sends: its sender is dropped in the unwind.
-    let producer = std::thread::spawn(move || {
-        for i in 0..1000 {
-            if i == 500 {
-                panic!("producer fault");
+    let rt = current_thread();
+    tx.try_send((0, 0)).unwrap();
+    faults.set_stall(true);
+    // try_recv: empty although a value is buffered.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    rt.block_on(async {
+        // recv_timeout: times out although a value is buffered.
+        assert_eq!(
+            rx.recv_timeout(Duration::from_millis(1)).await,
+            Err(weir_channel::RecvTimeoutError::Timeout)
+        );
+        // select!: the receive branch does not win; the default does.
+        let picked = weir_channel::select! {
+            v = rx.recv() => Some(v),
+            default => None,
+        };
+        assert_eq!(picked, None);
+    });
+    // recv_blocking_timeout from a thread: times out too.
+    assert_eq!(
+        rx.recv_blocking_timeout(Duration::from_millis(1)),
+        Err(weir_channel::RecvTimeoutError::Timeout)
+    );
+    // recv (async) and recv_blocking (a thread) wait; switching the stall off wakes them.
+    let rx2 = rx.clone();
+    let blocking = std::thread::spawn(move || rx2.recv_blocking());
+    tx.try_send((1, 0)).unwrap();
+    let faults2 = faults.clone();
+    let got = rt.block_on(async {
+        let unstall = weir_runtime::spawn(async move {
+            for _ in 0..10 {
+                weir_runtime::task::yield_now().await;
             }
-            tx.try_send((i, 0)).unwrap();
+            faults2.set_stall(false);
+        });
+        let v = rx.recv().await;
+        unstall.await.unwrap();
+        v
+    });
+    let other = blocking.join().unwrap();
+    let mut ids = [got.unwrap().0, other.unwrap().0];
+    ids.sort_unstable();
+    println!("stall: every receive form held while stalled; after it, received {ids:?}");
+    assert_eq!(ids, [0, 1]);
+    // A closed and drained channel still reports Closed during a stall.
+    faults.set_stall(true);
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert_eq!(rt.block_on(rx.recv()), Err(weir_channel::RecvError::Closed));
+}
+
+#[test]
+fn injected_abrupt_close_returns_later_sends_and_drains_the_rest() {
+    let clock = Arc::new(ManualClock::new(0));
+    let faults = Arc::new(Faults::new());
+    let ((tx, rx), _brx) = channel(&clock, &faults);
+    faults.close_after_sends(5);
+    let rt = current_thread();
+    let (mut sent, mut returned) = (0, 0);
+    rt.block_on(async {
+        for i in 0..10 {
+            match tx.send((i, 0)).await {
+                Ok(()) => sent += 1,
+                Err(e) => {
+                    assert_eq!(e.into_inner().0, i);
+                    returned += 1;
+                }
+            }
         }
     });
-    assert!(producer.join().is_err());
-    faults.set_stall(true);
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    faults.set_stall(false);
-    let mut ids = Vec::new();
-    loop {
-        match rx.try_recv() {
-            Ok((id, _)) => ids.push(id),
-            Err(TryRecvError::Closed) => break,
-            Err(e) => panic!("{e}"),
-        }
+    assert!(tx.is_closed(), "closed at the send probe point");
+    let mut got = Vec::new();
+    while let Ok((id, _)) = rx.try_recv() {
+        got.push(id);
     }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     println!(
-        "panicking producer: 500 sent before the panic, {} received",
-        ids.len()
+        "abrupt close (injected after 5 sends): 10 sent, {} received, {returned} returned, 0 lost",
+        got.len()
     );
+    assert_eq!((sent, returned), (5, 5));
+    assert_eq!(got, (0..5).collect::<Vec<_>>());
+}
+
+#[test]
+fn injected_producer_panic_is_contained_and_loses_nothing() {
+    let clock = Arc::new(ManualClock::new(0));
+    let faults = Arc::new(Faults::new());
+    let ((tx, rx), _brx) = channel(&clock, &faults);
+    faults.panic_on_send(500);
+    let rt = weir_runtime::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ids, join) = rt.block_on(async move {
+        // The producer task owns the only sender: the panic's unwind drops it, which closes
+        // the channel, so the consumer ends.
+        let producer = weir_runtime::spawn(async move {
+            for i in 0..1000 {
+                tx.send((i, 0)).await.unwrap();
+            }
+        });
+        let consumer = weir_runtime::spawn(async move {
+            let mut ids = Vec::new();
+            while let Ok((id, _)) = rx.recv().await {
+                ids.push(id);
+            }
+            ids
+        });
+        let join = producer.await;
+        (consumer.await.unwrap(), join)
+    });
+    let err = join.unwrap_err();
+    assert!(err.is_panic());
+    // The runtime keeps going after the panic.
+    assert_eq!(
+        rt.block_on(async { weir_runtime::spawn(async { 7 }).await })
+            .unwrap(),
+        7
+    );
+    let attempted = ids.len() as u64 + faults.panicked();
+    println!(
+        "panicking producer (injected at send 501): {attempted} sends attempted, {} received, {} returned to the panicking sender, 0 lost",
+        ids.len(),
+        faults.panicked()
+    );
+    assert_eq!(faults.panicked(), 1);
     assert_eq!(ids, (0..500).collect::<Vec<_>>());
 }

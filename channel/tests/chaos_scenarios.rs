@@ -63,6 +63,8 @@ struct Figures {
     returned: usize,
     duplicates: usize,
     lost: usize,
+    /// Messages queued on the primary at the degrade that were handed to the backup.
+    migrated: u64,
 }
 
 impl Figures {
@@ -100,6 +102,10 @@ impl Figures {
         println!(
             "  messages: sent {}, received {}, returned {}, duplicates {}, lost {}",
             self.sent, self.received, self.returned, self.duplicates, self.lost
+        );
+        println!(
+            "  backlog handed from the primary to the backup: {}",
+            self.migrated
         );
     }
 
@@ -237,6 +243,7 @@ fn run(plan: &Plan) -> Figures {
         }
         clock.advance(MS);
     }
+    let migrated = rx.migrated_to_backup();
     // Drain what is left.
     drop(tx);
     let now = clock.now();
@@ -273,6 +280,7 @@ fn run(plan: &Plan) -> Figures {
         returned,
         duplicates: seen.iter().filter(|&&n| n > 1).count(),
         lost: sent_at.len() - received - returned,
+        migrated,
     }
 }
 

@@ -295,7 +295,7 @@ impl SloMonitor {
         } else {
             Health::Healthy
         };
-        let fit = ev.trend.fit(now, nanos(c.horizon));
+        let fit = ev.trend.fit_with_current(now, nanos(c.horizon), &cum, 1);
         let slope = fit.map_or(0.0, |f| f.slope_ms_per_min);
         let predicted_ms = fit.map_or(p999_short_us as f64 / 1000.0, |f| f.predicted_ms);
         let target_ms = self.target_us as f64 / 1000.0;

@@ -4,7 +4,9 @@
 //! Each closed long bucket leaves one point: its own P99.9 (from the cumulative counts minus
 //! the counts at the bucket's start) and its sample count. A point is 5 bytes (the P99.9's bin
 //! index and a `u32` count), so the 300 points of a 5-minute window cost 1.5 KB. Buckets
-//! without samples leave no point; a fit needs two points at least.
+//! without samples leave no point; a fit needs two points at least. The monitor fits with the
+//! bucket still being filled as one more point (`fit_with_current`), so that a step shows at
+//! the evaluation that sees it rather than up to one long bucket later.
 //!
 //! Plain data owned by the single evaluator.
 
@@ -178,6 +180,41 @@ impl<const CAP: usize> Series<CAP> {
             points: line.points,
         })
     }
+
+    /// Like [`Series::fit`], with the bucket still being filled as one more point when it
+    /// holds at least `min_current` samples (its P99.9 from the cumulative counts `cum`, at
+    /// the midpoint of its elapsed part): a breach shows in the trend at the evaluation that
+    /// sees it, not only once its long bucket closes. Allocation-free (one stack histogram).
+    pub fn fit_with_current(
+        &self,
+        now: Nanos,
+        horizon_ns: Nanos,
+        cum: &Counts,
+        min_current: u64,
+    ) -> Option<TrendFit> {
+        let mut diff = [0u32; BINS];
+        for (d, (c, s)) in diff.iter_mut().zip(cum.iter().zip(self.base.iter())) {
+            *d = c.wrapping_sub(*s);
+        }
+        let h = Histogram::from_counts(&diff);
+        let start = self.current * self.bucket_ns;
+        let current = (h.count() >= min_current.max(1))
+            .then(|| h.quantile_bin(0.999))
+            .flatten()
+            .map(|bin| {
+                let mid = start as f64 + now.saturating_sub(start) as f64 / 2.0;
+                (
+                    (mid - now as f64) / NANOS_PER_MIN,
+                    bin_upper(bin) as f64 / 1000.0,
+                )
+            });
+        let line = least_squares(self.points(now).map(|(x, y, _)| (x, y)).chain(current))?;
+        Some(TrendFit {
+            slope_ms_per_min: line.slope,
+            predicted_ms: line.at(horizon_ns as f64 / NANOS_PER_MIN).max(0.0),
+            points: line.points,
+        })
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -251,5 +288,27 @@ mod tests {
         s.advance(later, &cum);
         assert_eq!(s.p999_ms(later).count(), 0);
         assert!(s.fit(later, S).is_none());
+    }
+
+    #[test]
+    fn the_bucket_being_filled_shows_a_step_before_it_closes() {
+        // 60 s flat at 5 ms, then half a bucket of 800 ms samples.
+        let (s, now) = drive(60, 1000, |_| 5.0);
+        let mut cum = s.base;
+        cum[bin_of(800_000)] += 50;
+        let mid = now + 500 * MS;
+        let closed = s.fit(mid, S).unwrap();
+        assert!(closed.slope_ms_per_min.abs() < 1.0, "{closed:?}");
+        let with = s.fit_with_current(mid, S, &cum, 1).unwrap();
+        assert_eq!(with.points, closed.points + 1);
+        assert!(with.slope_ms_per_min > 40.0, "{with:?}");
+        // Below `min_current` samples the partial bucket is left out.
+        let without = s.fit_with_current(mid, S, &cum, 51).unwrap();
+        assert_eq!(without, closed);
+        // A flat partial bucket adds no slope.
+        let mut flat = s.base;
+        flat[bin_of(5_000)] += 50;
+        let f = s.fit_with_current(mid, S, &flat, 1).unwrap();
+        assert!(f.slope_ms_per_min.abs() < 1.0, "{f:?}");
     }
 }

@@ -12,8 +12,8 @@ mod sleep;
 mod timeout;
 mod wheel;
 
-pub use coarse::{coarse_nanos, coarse_now};
 pub(crate) use coarse::refresh_coarse;
+pub use coarse::{coarse_nanos, coarse_now};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
