@@ -8,8 +8,8 @@
 //!   [`N`] messages per iteration. weir runs on the weir runtime, the async peers on tokio, both
 //!   with `WEIR_BENCH_WORKERS` workers (default 4); crossbeam-channel runs blocking on threads.
 //!   tokio's mpsc has no `mpmc` and no rendezvous, async-channel no rendezvous: skipped there.
-//!   flume's async rendezvous can hang (see [`Flume`]): it runs only with
-//!   `WEIR_BENCH_FLUME_RENDEZVOUS=1`.
+//!   flume's async side can hang with several receivers (see [`Flume`]): its rendezvous and
+//!   `mpmc` run only with `WEIR_BENCH_FLUME_ALL=1`.
 //! - `sync_mpsc_<case>`: the contention and uncontended cases of tokio's own
 //!   `benches/sync_mpsc.rs` (6 workers, as there), weir against tokio only.
 //! - `closed_empty_<op>`: one receive on a closed, empty channel (`try_recv`, the blocking
@@ -187,10 +187,10 @@ impl AsyncChannel for Kanal {
 
 /// flume, async operations.
 ///
-/// Its async rendezvous can hang for good under load (flume issue #140: an async receiver's
-/// hook has no slot, so a sender queues the value and returns; one of our full runs hung in
-/// `mpmc_bounded0_usize/flume` with every thread asleep). So flume's rendezvous runs only when
-/// `WEIR_BENCH_FLUME_RENDEZVOUS=1` is set.
+/// Its async side can hang for good under load with several async receivers: two of our full
+/// runs hung, one in `mpmc_bounded0_usize/flume`, one in `mpmc_bounded1_msg32/flume`, every
+/// runtime thread asleep, no progress for minutes (flume issue #140 describes a race of its async
+/// rendezvous). So flume's rendezvous and `mpmc` run only with `WEIR_BENCH_FLUME_ALL=1`.
 struct Flume;
 
 impl AsyncChannel for Flume {
@@ -198,9 +198,9 @@ impl AsyncChannel for Flume {
     type Tx<T: Send + 'static> = flume::Sender<T>;
     type Rx<T: Send + 'static> = flume::Receiver<T>;
 
-    fn supports(cap: Cap, _: Shape) -> bool {
-        cap != Cap::Rendezvous
-            || std::env::var_os("WEIR_BENCH_FLUME_RENDEZVOUS").is_some_and(|v| v == "1")
+    fn supports(cap: Cap, shape: Shape) -> bool {
+        (cap != Cap::Rendezvous && shape != Shape::Mpmc)
+            || std::env::var_os("WEIR_BENCH_FLUME_ALL").is_some_and(|v| v == "1")
     }
 
     fn channel<T: Send + 'static>(cap: Cap) -> (Self::Tx<T>, Self::Rx<T>) {
