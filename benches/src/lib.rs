@@ -3,9 +3,12 @@
 //! - [`bench_runtime`]: the [`BenchRuntime`] interface every workload is written against, and
 //!   weir's implementation (peers implement it in the benchmark targets);
 //! - [`scheduler_workloads`]: the scheduler workloads of `benches/rt_multi_threaded.rs`;
+//! - [`channel_workloads`]: the channel workloads of `benches/channels.rs` (seq, spsc, mpsc,
+//!   mpmc over every capacity), generic over the channel under test;
 //! - [`oneshot`]: a runtime-neutral oneshot channel, so ping-pong compares schedulers only.
 
 pub mod bench_runtime;
+pub mod channel_workloads;
 pub mod oneshot;
 pub mod scheduler_workloads;
 
