@@ -39,51 +39,13 @@ use weir_benches::channel_workloads::{
 };
 use weir_benches::{workers_from_env, BenchRuntime};
 
+#[path = "peers/tokio_runtime.rs"]
+mod tokio_runtime;
+use tokio_runtime::Tokio;
+
 /// Messages per iteration of the shape workloads. The suite's usual 1 000 000 makes the full
 /// matrix take far too long on a small machine; the ratios are what matter.
 const N: usize = 100_000;
-
-/// tokio's multi-thread runtime behind the benchmark interface.
-struct Tokio(tokio::runtime::Runtime);
-
-impl BenchRuntime for Tokio {
-    const NAME: &'static str = "tokio";
-
-    type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
-    type JoinError = tokio::task::JoinError;
-
-    fn multi_thread(workers: usize) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        Tokio(rt)
-    }
-
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.0.block_on(future)
-    }
-
-    fn spawn<F>(&self, future: F) -> Self::JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.0.spawn(future)
-    }
-
-    fn spawn_detached<F>(future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(tokio::spawn(future));
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The peers behind the workload traits.

@@ -11,7 +11,6 @@
 //! WEIR_BENCH_WORKERS=8 cargo bench -p weir-benches --bench rt_multi_threaded
 //! ```
 
-use std::future::Future;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -19,49 +18,11 @@ use weir_benches::scheduler_workloads::{
     ChainedSpawn, PingPong, SpawnManyBlockOn, SpawnManyLocal, SpawnManyRemoteBusy1,
     SpawnManyRemoteBusy2, SpawnManyRemoteIdle, YieldMany,
 };
-use weir_benches::{workers_from_env, BenchRuntime, Workload};
+use weir_benches::{workers_from_env, Workload};
 
-/// tokio's multi-thread runtime behind the benchmark interface.
-struct Tokio(tokio::runtime::Runtime);
-
-impl BenchRuntime for Tokio {
-    const NAME: &'static str = "tokio";
-
-    type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
-    type JoinError = tokio::task::JoinError;
-
-    fn multi_thread(workers: usize) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        Tokio(rt)
-    }
-
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.0.block_on(future)
-    }
-
-    fn spawn<F>(&self, future: F) -> Self::JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.0.spawn(future)
-    }
-
-    fn spawn_detached<F>(future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(tokio::spawn(future));
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-}
+#[path = "peers/tokio_runtime.rs"]
+mod tokio_runtime;
+use tokio_runtime::Tokio;
 
 /// Benchmarks workload `W` on weir, then `T` (the same workload) on tokio, as one group.
 fn compare<W: Workload, T: Workload>(c: &mut Criterion, name: &str) {

@@ -190,10 +190,10 @@ impl BreakerConfig {
         name: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut config = Self::default();
-        config.apply_env_with(name, lookup)?;
-        config.validate()?;
-        Ok(config)
+        overridden_defaults(
+            |c: &mut Self| c.apply_env_with(name, lookup),
+            Self::validate,
+        )
     }
 
     /// Overrides the fields whose variables are set; leaves the others as they are. Does not
@@ -370,10 +370,10 @@ impl SloConfig {
         name: &str,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut config = Self::default();
-        config.apply_env_with(name, lookup)?;
-        config.validate()?;
-        Ok(config)
+        overridden_defaults(
+            |c: &mut Self| c.apply_env_with(name, lookup),
+            Self::validate,
+        )
     }
 
     /// Overrides the fields whose variables are set; leaves the others as they are. Does not
@@ -399,6 +399,18 @@ impl SloConfig {
         env.u32("burst", &mut self.burst)?;
         Ok(())
     }
+}
+
+/// A config's defaults, overridden by `apply` (its `apply_env_with`), then checked by
+/// `validate`: the one order every `from_env_with` follows.
+fn overridden_defaults<C: Default>(
+    apply: impl FnOnce(&mut C) -> Result<(), ConfigError>,
+    validate: impl FnOnce(&C) -> Result<(), ConfigError>,
+) -> Result<C, ConfigError> {
+    let mut config = C::default();
+    apply(&mut config)?;
+    validate(&config)?;
+    Ok(config)
 }
 
 /// Reads the process environment; a value that is not UTF-8 is passed on lossily so that it

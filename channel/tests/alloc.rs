@@ -3,8 +3,6 @@
 //! blocking and async forms. Allocations are counted per thread, so the test harness's own
 //! threads do not disturb the counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, Barrier};
@@ -12,37 +10,12 @@ use std::task::{Context, Poll, Waker};
 
 use weir_channel::{bounded, rendezvous, select, unbounded, RecvError, TryRecvError};
 
-struct Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocs;
 
 thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
     static NOOP: Waker = noop_waker();
-}
-
-// SAFETY: forwards to the system allocator; the counter is a const-initialised thread-local
-// `Cell` (no lazy initialisation, no destructor), so counting never allocates or recurses.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.with(|c| c.get())
 }
 
 /// Allocations made by `f` on this thread.

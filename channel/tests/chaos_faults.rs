@@ -8,30 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weir_breaker::{Clock, ManualClock, SloConfig};
+use weir_breaker::{Clock, ManualClock};
 use weir_channel::chaos::Faults;
 use weir_channel::{Builder, Receiver, Sender, TryRecvError, TrySendError};
 
-const MS: u64 = 1_000_000;
-const TARGET: Duration = Duration::from_millis(100);
+#[path = "support/chaos_slo.rs"]
+mod chaos_slo;
+use chaos_slo::{slo, TARGET};
 
-fn slo() -> SloConfig {
-    SloConfig {
-        target_p999: TARGET,
-        short_window: Duration::from_secs(1),
-        short_bucket: Duration::from_millis(20),
-        long_window: Duration::from_secs(10),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 3,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(5),
-        min_samples: 20,
-        cooldown: Duration::from_secs(2),
-        rate_limit_per_sec: 1,
-        burst: 1,
-    }
-}
+const MS: u64 = 1_000_000;
 
 type Pair = (Sender<(usize, u64)>, Receiver<(usize, u64)>);
 

@@ -11,11 +11,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weir_breaker::{Clock, ManualClock, SloConfig};
+use weir_breaker::{Clock, ManualClock};
 use weir_channel::{Builder, Receiver, Sender, TryRecvError, TrySendError};
 
+#[path = "support/chaos_slo.rs"]
+mod chaos_slo;
+use chaos_slo::{slo, TARGET};
+
 const MS: u64 = 1_000_000;
-const TARGET: Duration = Duration::from_millis(100);
 
 /// The seed's bars (asserted) and weir's goals (reported).
 const SEED_TRIP: Duration = Duration::from_millis(800);
@@ -29,24 +32,6 @@ const GOAL_P99: Duration = Duration::from_millis(200);
 struct Msg {
     id: usize,
     sent: u64,
-}
-
-fn slo() -> SloConfig {
-    SloConfig {
-        target_p999: TARGET,
-        short_window: Duration::from_secs(1),
-        short_bucket: Duration::from_millis(20),
-        long_window: Duration::from_secs(10),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 3,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(5),
-        min_samples: 20,
-        cooldown: Duration::from_secs(2),
-        rate_limit_per_sec: 1,
-        burst: 1,
-    }
 }
 
 /// What a scenario measured.

@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::read_ext::push_utf8;
 use super::AsyncBufRead;
 
 /// Line- and delimiter-oriented reading for every [`AsyncBufRead`].
@@ -109,13 +110,6 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadLine<'_, R> {
             &mut this.bytes,
             &mut read
         ))?;
-        let bytes = std::mem::take(&mut this.bytes);
-        match String::from_utf8(bytes) {
-            Ok(line) => {
-                this.out.push_str(&line);
-                Poll::Ready(Ok(line.len()))
-            }
-            Err(e) => Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e))),
-        }
+        Poll::Ready(push_utf8(this.out, std::mem::take(&mut this.bytes)))
     }
 }

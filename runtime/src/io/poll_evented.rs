@@ -164,13 +164,9 @@ impl<E: Source + AsRawFd> PollEvented<E> {
                 let dst = unsafe { buf.unfilled_mut() };
                 // SAFETY: `dst` is valid for writes of `dst.len()` bytes for the whole call, and
                 // the fd is open (we hold the source).
-                let n =
-                    unsafe { libc::recv(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+                byte_count(unsafe {
+                    libc::recv(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0)
+                })
             },
             short
         ))?;
@@ -194,19 +190,14 @@ impl<E: Source + AsRawFd> PollEvented<E> {
             None,
             |io| {
                 // SAFETY: `buf` is valid for reads of `buf.len()` bytes; the fd is open.
-                let n = unsafe {
+                byte_count(unsafe {
                     libc::send(
                         io.as_raw_fd(),
                         buf.as_ptr().cast(),
                         buf.len(),
                         libc::MSG_NOSIGNAL,
                     )
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+                })
             },
             short,
         )
@@ -237,15 +228,19 @@ impl<E: Source + AsRawFd> PollEvented<E> {
                 msg.msg_iovlen = count as _;
                 // SAFETY: `msg` points at `count` valid iovecs that outlive the call; the fd is
                 // open.
-                let n = unsafe { libc::sendmsg(io.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+                byte_count(unsafe { libc::sendmsg(io.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
             },
             short,
         )
+    }
+}
+
+/// A byte-count syscall's result: negative is the OS error in `errno`.
+fn byte_count(n: libc::ssize_t) -> io::Result<usize> {
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
     }
 }
 

@@ -189,13 +189,18 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         ready!(poll_read_to_end(this.reader, cx, &mut this.bytes))?;
-        let bytes = std::mem::take(&mut this.bytes);
-        match String::from_utf8(bytes) {
-            Ok(s) => {
-                this.out.push_str(&s);
-                Poll::Ready(Ok(s.len()))
-            }
-            Err(e) => Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, e))),
+        Poll::Ready(push_utf8(this.out, std::mem::take(&mut this.bytes)))
+    }
+}
+
+/// Appends `bytes` to `out` if they are UTF-8 (else `InvalidData`, and `out` is left as it
+/// was); returns how many bytes it appended.
+pub(super) fn push_utf8(out: &mut String, bytes: Vec<u8>) -> io::Result<usize> {
+    match String::from_utf8(bytes) {
+        Ok(s) => {
+            out.push_str(&s);
+            Ok(s.len())
         }
+        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e)),
     }
 }

@@ -11,6 +11,7 @@
 
 mod addr;
 pub(crate) mod split;
+mod stream_io;
 pub mod tcp;
 mod udp;
 pub mod unix;

@@ -5,12 +5,11 @@
 //! `Arc` and can move to different tasks (and workers).
 
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::pin::Pin;
+use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
-use crate::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::net::stream_io::{split_read, split_write};
 
 pub(crate) mod sealed {
     use std::io::{self, IoSlice};
@@ -170,86 +169,15 @@ pub(crate) fn poll_shutdown_write<S: SplitStream>(stream: &S) -> Poll<io::Result
     shutdown_result(stream.split_shutdown_write())
 }
 
-impl<S: SplitStream> AsyncRead for ReadHalf<'_, S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.stream.split_poll_read(cx, buf)
-    }
+split_read! {
+    ReadHalf<'_, S> => [S: SplitStream] |this| this.stream,
+    OwnedReadHalf<S> => [S: SplitStream] |this| this.stream,
 }
 
-impl<S: SplitStream> AsyncRead for OwnedReadHalf<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.stream.split_poll_read(cx, buf)
-    }
-}
-
-impl<S: SplitStream> AsyncWrite for WriteHalf<'_, S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.split_poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.split_poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_write(self.stream)
-    }
-}
-
-impl<S: SplitStream> AsyncWrite for OwnedWriteHalf<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.split_poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.split_poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        this.shutdown_on_drop = false;
-        poll_shutdown_write(&*this.stream)
-    }
+split_write! {
+    WriteHalf<'_, S> => [S: SplitStream] |this| this.stream,
+    // Shut down now, so dropping the half has nothing left to shut down.
+    OwnedWriteHalf<S> => [S: SplitStream] |this| this.stream; { this.shutdown_on_drop = false; },
 }
 
 impl<S: fmt::Debug> fmt::Debug for ReadHalf<'_, S> {
