@@ -181,10 +181,16 @@ impl<T> Chan<T> {
             Flavor::List(l) => l.try_recv(),
             Flavor::Zero(z) => z.try_recv(),
         };
-        if res.is_ok() {
-            self.after_recv();
+        match res {
+            Ok(v) => {
+                self.after_recv();
+                Ok(v)
+            }
+            // Rebuilt rather than passed through: the common case (closed or empty) then
+            // writes the caller's result directly instead of copying a partly written one.
+            Err(TryRecvError::Closed) => Err(TryRecvError::Closed),
+            Err(e) => Err(e),
         }
-        res
     }
 
     /// Polls a send whose value is in `node`'s slot.

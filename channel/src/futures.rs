@@ -19,7 +19,7 @@ use crate::error::TryRecvError;
 use crate::error::{RecvError, SendError};
 use crate::guard::Guard;
 use crate::runtime_hooks::coop;
-use crate::waiters::Waiter;
+use crate::waiters::{Waiter, IDLE};
 
 /// Future of [`Sender::send`](crate::Sender::send).
 #[must_use = "futures do nothing unless polled"]
@@ -73,7 +73,7 @@ impl<T> Future for SendFuture<'_, T> {
         let node = unsafe { Pin::new_unchecked(&this.node) };
         // An injected fault refuses the send at its first poll (the `chaos` feature).
         #[cfg(feature = "chaos")]
-        if !this.probed && node.state() == crate::waiters::IDLE && {
+        if !this.probed && node.state() == IDLE && {
             this.probed = true;
             this.chan.chaos_drop()
         } {
@@ -96,9 +96,15 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
+        let waiting = self.waited && !self.done;
+        // A node that is not in a queue and holds no wake-up (IDLE) has nothing to leave or
+        // pass on in any flavour: the common case (done at the first poll) stops here.
+        if self.node.state() == IDLE && !waiting {
+            return;
+        }
         // SAFETY: the node was pinned (if ever polled) and is being dropped in place.
         let node = unsafe { Pin::new_unchecked(&self.node) };
-        self.chan.cancel_send(node, self.waited && !self.done);
+        self.chan.cancel_send(node, waiting);
     }
 }
 
@@ -281,9 +287,13 @@ impl<T> Future for RecvFuture<'_, T> {
 
 impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: as for `SendFuture`.
-        let node = unsafe { Pin::new_unchecked(&self.node) };
-        self.chan.cancel_recv(node, self.waited && !self.done);
+        let waiting = self.waited && !self.done;
+        // As for `SendFuture`: an IDLE node has nothing to leave or pass on.
+        if self.node.state() != IDLE || waiting {
+            // SAFETY: as for `SendFuture`.
+            let node = unsafe { Pin::new_unchecked(&self.node) };
+            self.chan.cancel_recv(node, waiting);
+        }
         // A cancelled probe gives its permit back.
         if let (Some(p), Some(guard)) = (self.guarded.permit.take(), &self.chan.guard) {
             guard.release(p);

@@ -214,6 +214,7 @@ impl<T> Receiver<T> {
 
     /// Receives a value, blocking this thread while the channel is empty. Usable from any
     /// thread; inside an async task prefer [`Receiver::recv`].
+    #[inline]
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
         if self.chan.guard.is_some() || self.chan.chaos_stalled() {
             return block_on(RecvFuture::new(&self.chan, false));
@@ -279,6 +280,7 @@ impl<T> Receiver<T> {
     ///
     /// On a channel with a breaker, an open circuit makes it fail with `Rejected` at once; a
     /// half-open one lets it through as a probe (an empty channel gives the permit back).
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         if self.chan.chaos_stalled() {
             return if self.chan.is_closed() && self.chan.is_empty() {

@@ -11,14 +11,20 @@
 //! * `stamp == head + 1`: the slot holds the value the receiver at `head` takes;
 //! * after a receive the stamp becomes `head + one_lap`: free for the sender one lap later.
 //!
+//! Slot `i` stores its stamp minus `i` (wrapping), so the initial state (slot `i` free for
+//! the sender of lap 0 at index `i`) is all zeros: a large ring is allocated zeroed and its
+//! pages are only touched as the ring fills, instead of being written up front.
+//!
 //! # Invariants
 //!
 //! * A sender owns a slot between winning the `tail` CAS and its Release store of the stamp;
 //!   a receiver owns it between winning the `head` CAS and its Release store of the next lap's
 //!   stamp. The value cell is only touched by the owner.
 //! * `head <= tail` (modulo laps) and `tail - head <= cap`.
-//! * Once `tail` carries the mark, no send succeeds; receives drain to `head == tail` and then
-//!   report `Closed`.
+//! * Once `tail` carries the mark, no send succeeds and `tail` never changes again (every
+//!   `tail` CAS compares the whole word); receives drain to `head == tail` and then report
+//!   `Closed`. A receiver that sees the marked `tail` equal to `head` may therefore report
+//!   `Closed` without the fence below: that answer is final.
 //!
 //! # No lost wake-up
 //!
@@ -41,8 +47,37 @@ use crate::waiters::WaitQueue;
 pub(crate) const MAX_CAPACITY: usize = usize::MAX >> 4;
 
 struct Slot<T> {
+    /// The stamp minus the slot's index (wrapping); see the module docs.
     stamp: AtomicUsize,
     value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// `cap` slots in their initial state (every relative stamp 0, every value uninitialised).
+#[cfg(not(loom))]
+fn new_slots<T>(cap: usize) -> Option<Box<[Slot<T>]>> {
+    let layout = std::alloc::Layout::array::<Slot<T>>(cap).ok()?;
+    // SAFETY: `layout` has a non-zero size: `cap >= 1` and a slot holds an `AtomicUsize`.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Slot<T>>();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` is a live allocation of the global allocator with the layout of
+    // `[Slot<T>; cap]`, which is the layout `Box<[Slot<T>]>` frees it with. All-zero bytes are
+    // a valid `Slot<T>`: an `AtomicUsize` of 0 (relative stamp 0: free for lap 0) and an
+    // `UnsafeCell<MaybeUninit<T>>`, which accepts any bytes. Nothing else points to it.
+    Some(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, cap)) })
+}
+
+/// As above; loom's atomics cannot be made from zeroed memory, so they are built one by one.
+#[cfg(loom)]
+fn new_slots<T>(cap: usize) -> Option<Box<[Slot<T>]>> {
+    let mut slots = Vec::new();
+    slots.try_reserve_exact(cap).ok()?;
+    slots.extend((0..cap).map(|_| Slot {
+        stamp: AtomicUsize::new(0),
+        value: UnsafeCell::new(MaybeUninit::uninit()),
+    }));
+    Some(slots.into_boxed_slice())
 }
 
 pub(crate) struct Array<T> {
@@ -75,19 +110,14 @@ impl<T> Array<T> {
         }
         let mark_bit = (cap + 1).next_power_of_two();
         let one_lap = mark_bit * 2;
-        let mut slots = Vec::new();
-        if slots.try_reserve_exact(cap).is_err() {
+        // Slot i starts free for the sender of lap 0 at index i (relative stamp 0).
+        let Some(buffer) = new_slots(cap) else {
             return Err(BuildError::OutOfMemory { requested: cap });
-        }
-        // Slot i starts free for the sender of lap 0 at index i.
-        slots.extend((0..cap).map(|i| Slot {
-            stamp: AtomicUsize::new(i),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
-        }));
+        };
         Ok(Array {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            buffer: slots.into_boxed_slice(),
+            buffer,
             cap,
             one_lap,
             mark_bit,
@@ -125,7 +155,7 @@ impl<T> Array<T> {
             let slot = &self.buffer[index];
             // Acquire: pairs with the receiver's Release stamp store, so its read of the old
             // value happened before we overwrite the cell.
-            let stamp = slot.stamp.load(Ordering::Acquire);
+            let stamp = slot.stamp.load(Ordering::Acquire).wrapping_add(index);
             if stamp == tail {
                 let next = self.advance(tail);
                 // SeqCst on success: the publication half of the no-lost-wake-up argument
@@ -142,7 +172,8 @@ impl<T> Array<T> {
                         // stamp store below; the slot is free (stamp == tail).
                         slot.value.with_mut(|p| unsafe { (*p).write(value) });
                         // Release: publishes the value to the receiver that sees this stamp.
-                        slot.stamp.store(tail + 1, Ordering::Release);
+                        slot.stamp
+                            .store((tail + 1).wrapping_sub(index), Ordering::Release);
                         return Ok(());
                     }
                     Err(t) => {
@@ -180,7 +211,7 @@ impl<T> Array<T> {
             let index = head & (self.mark_bit - 1);
             let slot = &self.buffer[index];
             // Acquire: pairs with the sender's Release stamp store, so the value is visible.
-            let stamp = slot.stamp.load(Ordering::Acquire);
+            let stamp = slot.stamp.load(Ordering::Acquire).wrapping_add(index);
             if stamp == head + 1 {
                 let next = self.advance(head);
                 // SeqCst on success: the publication half for waiting senders; Relaxed on
@@ -195,8 +226,10 @@ impl<T> Array<T> {
                         // SAFETY: the CAS made us the owner; the stamp says it holds a value.
                         let value = slot.value.with(|p| unsafe { (*p).assume_init_read() });
                         // Release: our read of the cell happens before the next sender writes.
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Ordering::Release);
+                        slot.stamp.store(
+                            head.wrapping_add(self.one_lap).wrapping_sub(index),
+                            Ordering::Release,
+                        );
                         return Ok(value);
                     }
                     Err(h) => {
@@ -205,8 +238,16 @@ impl<T> Array<T> {
                     }
                 }
             } else if stamp == head {
-                // Nothing written here this lap: maybe empty. SeqCst fence: the decision half
-                // of the no-lost-wake-up argument.
+                // Nothing written here this lap: maybe empty. Acquire: pairs with the close's
+                // SeqCst `fetch_or`. The closed mark is final (no `tail` CAS succeeds against a
+                // marked `tail`), so a marked `tail` at `head` means closed and drained for
+                // good: no later send can change the answer, and no waiter can be lost, so
+                // this needs no fence.
+                let tail = self.tail.load(Ordering::Acquire);
+                if tail == head | self.mark_bit {
+                    return Err(TryRecvError::Closed);
+                }
+                // SeqCst fence: the decision half of the no-lost-wake-up argument.
                 fence(Ordering::SeqCst);
                 // Relaxed: ordered by the fence.
                 let tail = self.tail.load(Ordering::Relaxed);

@@ -257,8 +257,16 @@ impl<T> List<T> {
             }
             let mut new_head = head + (1 << SHIFT);
             if new_head & HAS_NEXT == 0 {
-                // The head block may be the last: check emptiness. SeqCst fence: the decision
-                // half of the no-lost-wake-up argument.
+                // The head block may be the last: check emptiness. Acquire: pairs with the
+                // close's SeqCst `fetch_or`. The closed mark is final (sends CAS the whole
+                // word, and the boundary step cannot apply here: `head` is not on a boundary,
+                // so a `tail` equal to it is not either), so a marked `tail` at `head` means
+                // closed and drained for good, with no fence needed.
+                let tail = self.tail.index.load(Ordering::Acquire);
+                if tail == head | CLOSED {
+                    return Err(TryRecvError::Closed);
+                }
+                // SeqCst fence: the decision half of the no-lost-wake-up argument.
                 fence(Ordering::SeqCst);
                 // Relaxed: ordered by the fence.
                 let tail = self.tail.index.load(Ordering::Relaxed);
