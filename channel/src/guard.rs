@@ -179,7 +179,9 @@ pub(crate) struct Guard<T> {
     probes: Mutex<Vec<RawPermit>>,
     /// `probes.len()`, read without the lock.
     pending_probes: AtomicUsize,
-    pub(crate) slo: Option<SloMonitor>,
+    /// Boxed: the monitor is ~57 KiB, and an inline one would make every frame that builds a
+    /// `Guard` (even a breaker-only one) that large.
+    pub(crate) slo: Option<Box<SloMonitor>>,
     stamps: Option<Stamps>,
     pub(crate) backup: Option<Sender<T>>,
     /// Receive wait times are L3 samples too (opt-in, see `Builder::slo_wait_samples`).
@@ -200,6 +202,9 @@ pub(crate) struct Guard<T> {
 }
 
 impl<T> Guard<T> {
+    /// Not inlined: building the SLO monitor needs a large stack frame, which plain channels
+    /// (and threads with small stacks, such as loom's) must not pay for.
+    #[inline(never)]
     pub(crate) fn new(
         cfg: GuardConfig<T>,
         channel: u64,
@@ -225,7 +230,7 @@ impl<T> Guard<T> {
         };
         let (slo, stamps) = match cfg.slo {
             Some(s) => (
-                Some(SloMonitor::new(s, channel, now)?),
+                Some(Box::new(SloMonitor::new(s, channel, now)?)),
                 Some(Stamps::new(capacity)),
             ),
             None => (None, None),
@@ -636,7 +641,7 @@ impl<T> Guard<T> {
     }
 
     pub(crate) fn slo_status(&self) -> Option<Evaluation> {
-        self.slo.as_ref().and_then(SloMonitor::last_evaluation)
+        self.slo.as_deref().and_then(SloMonitor::last_evaluation)
     }
 
     /// Evaluates now if due, and goes on with a migration in progress; for callers that
