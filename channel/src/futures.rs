@@ -252,9 +252,30 @@ impl<'a, T> RecvFuture<'a, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
+    /// Small enough to inline at the `.await`: a receive that finds the channel closed and
+    /// drained before queueing answers here, without a call (whose result, written piecewise
+    /// behind the call and copied out whole, stalled on store forwarding).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: as for `SendFuture`.
         let this = unsafe { self.get_unchecked_mut() };
+        if !this.done && !this.waited && this.chan.recv_closed_fast() {
+            if this.coop {
+                // A closed-and-empty result is progress too (as below).
+                std::task::ready!(coop::poll_proceed(cx)).made_progress();
+            }
+            this.done = true;
+            return Poll::Ready(Err(RecvError::Closed));
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl<T> RecvFuture<'_, T> {
+    /// The receive path proper (every case but the closed-and-drained answer of `poll`).
+    #[inline(never)]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self;
         if this.done {
             // Polled after completion: nothing more to give.
             return Poll::Ready(Err(RecvError::Closed));
@@ -286,9 +307,22 @@ impl<T> Future for RecvFuture<'_, T> {
 }
 
 impl<T> Drop for RecvFuture<'_, T> {
+    /// Small: the common drop (never queued, no permit) is two loads; the queue work is out
+    /// of line.
+    #[inline]
     fn drop(&mut self) {
         let waiting = self.waited && !self.done;
         // As for `SendFuture`: an IDLE node has nothing to leave or pass on.
+        if self.node.state() != IDLE || waiting || self.guarded.permit.is_some() {
+            self.leave(waiting);
+        }
+    }
+}
+
+impl<T> RecvFuture<'_, T> {
+    /// The drop of a future that queued or holds a probe permit.
+    #[inline(never)]
+    fn leave(&mut self, waiting: bool) {
         if self.node.state() != IDLE || waiting {
             // SAFETY: as for `SendFuture`.
             let node = unsafe { Pin::new_unchecked(&self.node) };

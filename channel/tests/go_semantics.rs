@@ -556,3 +556,32 @@ fn noop_waker() -> Waker {
     }
     Waker::from(std::sync::Arc::new(Noop))
 }
+
+#[test]
+fn closed_receives_spend_the_coop_budget() {
+    // A closed, drained receive answers at once, and counts as progress: a task looping on it
+    // still gives the worker back when its budget is spent.
+    let rt = rt_current();
+    let (tx, rx) = bounded::<u32>(4);
+    tx.try_send(7).unwrap();
+    tx.close();
+    rt.block_on(async {
+        assert_eq!(rx.recv().await, Ok(7));
+        let mut closed = 0usize;
+        std::future::poll_fn(|cx| {
+            for _ in 0..10_000 {
+                match pin!(rx.recv()).poll(cx) {
+                    Poll::Ready(r) => {
+                        assert_eq!(r, Err(RecvError::Closed));
+                        closed += 1;
+                    }
+                    Poll::Pending => return Poll::Ready(()),
+                }
+            }
+            panic!("10 000 closed receives and the budget never ran out");
+        })
+        .await;
+        // The first receive above spent one unit of this poll's budget.
+        assert_eq!(closed, usize::from(weir_runtime::coop::BUDGET) - 1);
+    });
+}

@@ -91,12 +91,16 @@ pub struct RestoreOnPending(Cell<Option<Budget>>);
 
 impl RestoreOnPending {
     /// The operation completed: keep the unit spent.
+    #[inline]
     pub fn made_progress(&self) {
         self.0.set(None);
     }
 }
 
 impl Drop for RestoreOnPending {
+    // Inline: it runs after every budgeted operation, and across crates a plain function is
+    // a call (an unspent unit is a store, a spent one nothing).
+    #[inline]
     fn drop(&mut self) {
         if let Some(before) = self.0.get() {
             let _ = CURRENT.try_with(|c| c.set(before));
