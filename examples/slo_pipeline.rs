@@ -313,7 +313,7 @@ async fn main() {
     let served_frac = served as f64 / in_fault.len().max(1) as f64;
     let mut degraded_lat: Vec<u64> = storage
         .iter()
-        .filter(|(t, _, _)| trip.is_some_and(|tr| *t >= tr) && recover.map_or(true, |r| *t < r))
+        .filter(|(t, _, _)| trip.is_some_and(|tr| *t >= tr) && recover.is_none_or(|r| *t < r))
         .map(|(_, l, _)| *l)
         .collect();
     let degraded_p99 = pct(&mut degraded_lat, 0.99);

@@ -94,7 +94,7 @@ impl Shape {
     /// buffers all `n` messages, so it needs a bound of at least `n`.
     pub fn fits(self, cap: Cap, n: usize) -> bool {
         match self {
-            Shape::Seq => cap.bound().map_or(true, |b| b >= n),
+            Shape::Seq => cap.bound().is_none_or(|b| b >= n),
             _ => true,
         }
     }

@@ -517,7 +517,7 @@ impl<T> Guard<T> {
             .stamps
             .as_ref()
             .and_then(|s| s.head_age(now / 1_000))
-            .map_or(true, |age| age <= target_us);
+            .is_none_or(|age| age <= target_us);
         if draining && slo.admit_primary(now) {
             primary
         } else {

@@ -330,7 +330,7 @@ fn figures(run: &Run) -> Figures {
     let served = in_fault.iter().filter(|g| g.latency <= TARGET).count();
     let mut degraded_lat: Vec<Duration> = all
         .iter()
-        .filter(|g| trip.is_some_and(|t| g.sent >= t) && recover.map_or(true, |r| g.sent < r))
+        .filter(|g| trip.is_some_and(|t| g.sent >= t) && recover.is_none_or(|r| g.sent < r))
         .map(|g| g.latency)
         .collect();
 
