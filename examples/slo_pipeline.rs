@@ -76,32 +76,30 @@ impl Stats {
 }
 
 fn stage_breaker() -> BreakerConfig {
-    BreakerConfig {
-        failure_threshold: 5,
-        open_timeout: Duration::from_millis(500),
-        half_open_probes: 1,
-        consecutive_timeouts: 3,
-        backoff_base: Duration::from_millis(10),
-        backoff_max_shift: 4,
-    }
+    BreakerConfig::new()
+        .failure_threshold(5)
+        .open_timeout(Duration::from_millis(500))
+        .half_open_probes(1)
+        .consecutive_timeouts(3)
+        .backoff_base(Duration::from_millis(10))
+        .backoff_max_shift(4)
 }
 
 fn slo(target: Duration) -> SloConfig {
-    SloConfig {
-        target_p999: target,
-        short_window: Duration::from_secs(1),
-        short_bucket: Duration::from_millis(20),
-        long_window: Duration::from_secs(10),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 3,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(5),
-        min_samples: 20,
-        cooldown: Duration::from_secs(2),
-        rate_limit_per_sec: 5,
-        burst: 1,
-    }
+    SloConfig::new()
+        .target_p999(target)
+        .short_window(Duration::from_secs(1))
+        .short_bucket(Duration::from_millis(20))
+        .long_window(Duration::from_secs(10))
+        .long_bucket(Duration::from_millis(100))
+        .consecutive_breaches(3)
+        .slope_threshold_per_min(Duration::from_millis(120))
+        .predictive(false)
+        .horizon(Duration::from_secs(5))
+        .min_samples(20)
+        .cooldown(Duration::from_secs(2))
+        .rate_limit_per_sec(5)
+        .burst(1)
 }
 
 fn state(rx: &Receiver<Msg>) -> &'static str {

@@ -12,8 +12,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::slo::budget::{LONG_SLOTS, SERIES_CAPACITY, SHORT_SLOTS};
 use crate::slo::histogram::MAX_VALUE_US;
-use crate::slo::monitor::{LONG_SLOTS, SERIES_CAPACITY, SHORT_SLOTS};
 
 /// Largest `failure_threshold`: the consecutive-failure count has 10 bits in the circuit word.
 pub const MAX_FAILURE_THRESHOLD: u32 = 1023;
@@ -95,7 +95,20 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// L1 and L2 settings: the circuit state machine and the retry backoff.
+///
+/// Built from the defaults with one setter per field, so that a new setting never breaks a
+/// caller (the fields stay readable):
+///
+/// ```
+/// use std::time::Duration;
+/// let config = weir_breaker::BreakerConfig::new()
+///     .failure_threshold(3)
+///     .open_timeout(Duration::from_millis(500));
+/// assert_eq!(config.failure_threshold, 3);
+/// config.validate().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BreakerConfig {
     /// Consecutive failures (timeouts included) that trip Closed -> Open. Default 5; 1..=1023.
     pub failure_threshold: u32,
@@ -214,9 +227,21 @@ impl BreakerConfig {
     }
 }
 
-/// L3 settings: the SLO, its two windows, the trend rule, and the trickle to the primary while
+/// L3 settings: the SLO, its two windows, the trip rules, and the trickle to the primary while
 /// degraded.
+///
+/// Built from the defaults with one setter per field (the fields stay readable):
+///
+/// ```
+/// use std::time::Duration;
+/// let config = weir_breaker::SloConfig::new()
+///     .target_p999(Duration::from_millis(50))
+///     .head_age_percent(50);
+/// assert_eq!(config.target_p999, Duration::from_millis(50));
+/// config.validate().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SloConfig {
     /// The latency objective for P99.9. Default 800 ms; up to about 71 min (the histogram's
     /// range).
@@ -253,6 +278,18 @@ pub struct SloConfig {
     pub rate_limit_per_sec: u32,
     /// How many trickle messages may pass at once after a quiet spell. Default 10; at least 1.
     pub burst: u32,
+    /// The head-age rule, in percent of `target_p999`: when the oldest queued message has
+    /// waited this long the channel degrades at once (a stalled consumer shows there before
+    /// any late message comes out), and while it is degraded queued messages of that age move
+    /// to the backup. Default 50; 1..=100, or 0 to turn the rule off.
+    pub head_age_percent: u32,
+    /// The recovery gate, in percent: a degraded channel recovers only while its consumers'
+    /// measured service time per message, times the offered rate, stays at or below this
+    /// utilisation (a consumer that is merely too slow looks healthy on the trickle alone).
+    /// The service time is seen from the gap between a delivery and the consumers' next
+    /// receive, so consumers that poll only when they know a value is there should turn it
+    /// off. Default 90; 1..=1000, or 0 to turn the gate off.
+    pub recovery_load_percent: u32,
 }
 
 impl Default for SloConfig {
@@ -271,9 +308,61 @@ impl Default for SloConfig {
             cooldown: Duration::from_secs(60),
             rate_limit_per_sec: 50,
             burst: 10,
+            head_age_percent: 50,
+            recovery_load_percent: 90,
         }
     }
 }
+
+/// One builder-style setter per field: `config.field(value)` returns the config with the field
+/// set (validation happens in `validate`, when the channel is built).
+macro_rules! setters {
+    ($config:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        impl $config {
+            /// The defaults (the same as `Default::default()`).
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            $(
+                #[doc = concat!("Sets [`", stringify!($config), "::", stringify!($field),
+                    "`] (see the field for its default and range).")]
+                #[must_use]
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters!(BreakerConfig {
+    failure_threshold: u32,
+    open_timeout: Duration,
+    half_open_probes: u32,
+    consecutive_timeouts: u32,
+    backoff_base: Duration,
+    backoff_max_shift: u32,
+});
+
+setters!(SloConfig {
+    target_p999: Duration,
+    short_window: Duration,
+    short_bucket: Duration,
+    long_window: Duration,
+    long_bucket: Duration,
+    consecutive_breaches: u32,
+    slope_threshold_per_min: Duration,
+    predictive: bool,
+    horizon: Duration,
+    min_samples: u64,
+    cooldown: Duration,
+    rate_limit_per_sec: u32,
+    burst: u32,
+    head_age_percent: u32,
+    recovery_load_percent: u32,
+});
 
 impl SloConfig {
     /// Checks every field; the error names the first one that is wrong.
@@ -356,6 +445,8 @@ impl SloConfig {
             1_000_000_000,
         )?;
         in_range("burst", self.burst, 1, u32::MAX)?;
+        in_range("head_age_percent", self.head_age_percent, 0, 100)?;
+        in_range("recovery_load_percent", self.recovery_load_percent, 0, 1000)?;
         Ok(())
     }
 
@@ -397,6 +488,8 @@ impl SloConfig {
         env.duration("cooldown", &mut self.cooldown)?;
         env.u32("rate_limit_per_sec", &mut self.rate_limit_per_sec)?;
         env.u32("burst", &mut self.burst)?;
+        env.u32("head_age_percent", &mut self.head_age_percent)?;
+        env.u32("recovery_load_percent", &mut self.recovery_load_percent)?;
         Ok(())
     }
 }
@@ -636,7 +729,17 @@ mod tests {
         assert_eq!(s.slope_threshold_per_min, Duration::from_millis(120));
         assert!(!s.predictive);
         assert_eq!(s.cooldown, Duration::from_secs(60));
+        assert_eq!(s.head_age_percent, 50);
         s.validate().unwrap();
+        assert_eq!(SloConfig::new(), s);
+        assert_eq!(
+            SloConfig::new().burst(3).head_age_percent(0),
+            SloConfig {
+                burst: 3,
+                head_age_percent: 0,
+                ..s
+            }
+        );
     }
 
     fn breaker_err(f: impl FnOnce(&mut BreakerConfig)) -> ConfigError {
@@ -685,10 +788,7 @@ mod tests {
             assert_eq!(err.field(), field, "{err}");
             assert!(err.to_string().contains(field), "{err}");
         }
-        let zero_backoff = BreakerConfig {
-            backoff_base: Duration::ZERO,
-            ..BreakerConfig::default()
-        };
+        let zero_backoff = BreakerConfig::new().backoff_base(Duration::ZERO);
         zero_backoff.validate().unwrap();
     }
 
@@ -738,6 +838,11 @@ mod tests {
             ("cooldown", slo_err(|c| c.cooldown = Duration::ZERO)),
             ("rate_limit_per_sec", slo_err(|c| c.rate_limit_per_sec = 0)),
             ("burst", slo_err(|c| c.burst = 0)),
+            ("head_age_percent", slo_err(|c| c.head_age_percent = 101)),
+            (
+                "recovery_load_percent",
+                slo_err(|c| c.recovery_load_percent = 1001),
+            ),
         ];
         for (field, err) in cases {
             assert_eq!(err.field(), field, "{err}");
@@ -756,6 +861,7 @@ mod tests {
             ("WEIR_SLO_ORDERS_EU_PREDICTIVE", "yes"),
             ("WEIR_SLO_ORDERS_EU_MIN_SAMPLES", "5000"),
             ("WEIR_SLO_ORDERS_EU_HORIZON", "1h"),
+            ("WEIR_SLO_ORDERS_EU_HEAD_AGE_PERCENT", "25"),
         ]);
         let b = BreakerConfig::from_env_with("orders.eu", &lookup).unwrap();
         assert_eq!(b.failure_threshold, 7);
@@ -768,6 +874,7 @@ mod tests {
         assert!(s.predictive);
         assert_eq!(s.min_samples, 5000);
         assert_eq!(s.horizon, Duration::from_secs(3600));
+        assert_eq!(s.head_age_percent, 25);
         assert_eq!(s.short_window, Duration::from_secs(30));
     }
 

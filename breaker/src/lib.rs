@@ -74,4 +74,4 @@ pub use clock::{Clock, ManualClock, Nanos};
 pub use config::{BreakerConfig, ConfigError, SloConfig};
 pub use group::{Group, GroupPolicy, GroupSnapshot};
 pub use ratelimit::TokenBucket;
-pub use slo::{Decision, Evaluation, Health, Histogram, SloMonitor};
+pub use slo::{Decision, Evaluation, Health, Histogram, Readable, ReadableOr, Reason, SloMonitor};

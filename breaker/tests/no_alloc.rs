@@ -80,15 +80,9 @@ fn the_counter_sees_an_allocation() {
 fn circuit_paths_allocate_nothing() {
     let clock = ManualClock::new(0);
     let group = Arc::new(Group::new());
-    let circuit = Circuit::new(
-        BreakerConfig {
-            half_open_probes: 2,
-            ..BreakerConfig::default()
-        },
-        9,
-    )
-    .unwrap()
-    .with_group(group.clone(), GroupPolicy::Follow);
+    let circuit = Circuit::new(BreakerConfig::new().half_open_probes(2), 9)
+        .unwrap()
+        .with_group(group.clone(), GroupPolicy::Follow);
     let n = allocations_in(|| {
         for round in 0..50u64 {
             assert!(matches!(circuit.admit(clock.now()), Admit::Pass));

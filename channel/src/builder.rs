@@ -35,8 +35,8 @@ enum Kind {
 /// let (backup_tx, _backup_rx) = weir_channel::bounded::<u32>(64);
 /// let (tx, rx) = weir_channel::Builder::bounded(64)
 ///     .name("orders")
-///     .breaker(BreakerConfig { failure_threshold: 3, ..BreakerConfig::default() })
-///     .slo(SloConfig { target_p999: Duration::from_millis(200), ..SloConfig::default() })
+///     .breaker(BreakerConfig::new().failure_threshold(3))
+///     .slo(SloConfig::new().target_p999(Duration::from_millis(200)))
 ///     .backup(backup_tx)
 ///     .build();
 /// assert_eq!(rx.breaker_state(), Some(weir_breaker::State::Closed));
@@ -77,8 +77,12 @@ pub struct BackedBuilder<T> {
     backup: Sender<T>,
 }
 
-impl<T> BackedBuilder<T> {
+impl<T: Send + 'static> BackedBuilder<T> {
     /// Builds the channel. Panics as [`Builder::build`] does.
+    ///
+    /// Built inside a weir runtime, a channel with L3 gets a small timer task that evaluates
+    /// it (and moves aged values to the backup) while it is idle with a backlog, so no status
+    /// loop has to drive it; `T: Send + 'static` is what that task needs.
     #[track_caller]
     pub fn build(self) -> (Sender<T>, Receiver<T>) {
         match self.try_build() {
@@ -90,7 +94,10 @@ impl<T> BackedBuilder<T> {
     /// Builds the channel, or says why it cannot be built.
     #[track_caller]
     pub fn try_build(self) -> Result<(Sender<T>, Receiver<T>), BuildError> {
-        self.builder.build_with(Some(self.backup))
+        let (tx, rx) = self.builder.build_with(Some(self.backup))?;
+        #[cfg(not(loom))]
+        crate::guard::watchdog::spawn(&rx.chan);
+        Ok((tx, rx))
     }
 }
 

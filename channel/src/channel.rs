@@ -8,7 +8,7 @@ use weir_probes::{probe, ChannelOp, Event};
 
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
-use crate::guard::Guard;
+use crate::guard::{Closing, Guard};
 use crate::sync::{AtomicUsize, Ordering};
 use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
 
@@ -69,8 +69,13 @@ impl<T> Chan<T> {
     fn after_send(&self) {
         probe!(Event::ChannelSend { channel: self.id });
         if let Some(g) = &self.guard {
-            g.sent();
+            g.sent(self);
         }
+        self.wake_receiver();
+    }
+
+    #[inline]
+    fn wake_receiver(&self) {
         match &self.flavor {
             Flavor::Array(a) => {
                 if a.receivers.has_waiters() {
@@ -91,8 +96,13 @@ impl<T> Chan<T> {
     fn after_recv(&self) {
         probe!(Event::ChannelRecv { channel: self.id });
         if let Some(g) = &self.guard {
-            g.received(self.chaos_latency_us());
+            g.received(self, self.chaos_latency_us());
         }
+        self.wake_sender();
+    }
+
+    #[inline]
+    fn wake_sender(&self) {
         if let Flavor::Array(a) = &self.flavor {
             if a.senders.has_waiters() {
                 a.senders.notify_one();
@@ -188,9 +198,47 @@ impl<T> Chan<T> {
             }
             // Rebuilt rather than passed through: the common case (closed or empty) then
             // writes the caller's result directly instead of copying a partly written one.
-            Err(TryRecvError::Closed) => Err(TryRecvError::Closed),
+            Err(TryRecvError::Closed) => match &self.guard {
+                None => Err(TryRecvError::Closed),
+                Some(g) => match g.on_closed() {
+                    Closing::Value(v) => Ok(v),
+                    // A move to the backup is in flight: not drained yet.
+                    Closing::Settling => Err(TryRecvError::Empty),
+                    Closing::Closed => Err(TryRecvError::Closed),
+                },
+            },
             Err(e) => Err(e),
         }
+    }
+
+    /// A receive for the guard's own moves: the flavour's, waking a sender, with no guard
+    /// hooks (the guard keeps its own books).
+    pub(crate) fn try_recv_plain(&self) -> Result<T, TryRecvError> {
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.try_recv(),
+            Flavor::List(l) => l.try_recv(),
+            Flavor::Zero(z) => z.try_recv(),
+        };
+        if res.is_ok() {
+            probe!(Event::ChannelRecv { channel: self.id });
+            self.wake_sender();
+        }
+        res
+    }
+
+    /// A send for the guard's own moves (a value put back): the flavour's, waking a receiver,
+    /// with no guard hooks.
+    pub(crate) fn try_send_plain(&self, value: T) -> Result<(), TrySendError<T>> {
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.try_send(value),
+            Flavor::List(l) => l.try_send(value),
+            Flavor::Zero(z) => z.try_send(value),
+        };
+        if res.is_ok() {
+            probe!(Event::ChannelSend { channel: self.id });
+            self.wake_receiver();
+        }
+        res
     }
 
     /// A receive that never queued, on a plain ring that is closed and drained: it answers
@@ -217,7 +265,7 @@ impl<T> Chan<T> {
                 if let Poll::Ready(Ok(())) = out {
                     probe!(Event::ChannelSend { channel: self.id });
                     if let Some(g) = &self.guard {
-                        g.sent();
+                        g.sent(self);
                     }
                 }
                 out
@@ -328,7 +376,7 @@ impl<T> Chan<T> {
                 if let Poll::Ready(Ok(_)) = out {
                     probe!(Event::ChannelRecv { channel: self.id });
                     if let Some(g) = &self.guard {
-                        g.received(self.chaos_latency_us());
+                        g.received(self, self.chaos_latency_us());
                     }
                 }
                 out
@@ -350,14 +398,17 @@ impl<T> Chan<T> {
                 waited,
             ),
         };
-        let out = match out {
-            Poll::Ready(Err(RecvError::Closed)) => {
-                match self.guard.as_ref().and_then(|g| g.take_stash()) {
-                    Some(v) => Poll::Ready(Ok(v)),
-                    None => out,
+        let out = match (out, &self.guard) {
+            (Poll::Ready(Err(RecvError::Closed)), Some(g)) => match g.on_closed() {
+                Closing::Value(v) => Poll::Ready(Ok(v)),
+                // A move to the backup is in flight (see `guard/migrate.rs`): poll again.
+                Closing::Settling => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
                 }
-            }
-            other => other,
+                Closing::Closed => Poll::Ready(Err(RecvError::Closed)),
+            },
+            (out, _) => out,
         };
         self.wait_probes(ChannelOp::Recv, was_waiting, *waited, out.is_ready());
         out

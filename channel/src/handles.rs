@@ -405,6 +405,10 @@ impl<T> Drop for Receiver<T> {
         // AcqRel: as for `Sender`.
         if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.chan.close();
+            // Nobody can receive here any more: what is queued goes to the backup, if any.
+            if let Some(guard) = &self.chan.guard {
+                guard.last_receiver_gone(&self.chan);
+            }
         }
     }
 }

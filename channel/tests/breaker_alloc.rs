@@ -29,22 +29,22 @@ fn breaker_paths_allocate_nothing_in_steady_state() {
     let clock = Arc::new(ManualClock::new(0));
     let (btx, brx) = weir_channel::bounded::<u64>(4096);
     let (tx, rx) = Builder::bounded(64)
-        .breaker(BreakerConfig {
-            failure_threshold: 3,
-            open_timeout: Duration::from_millis(100),
-            backoff_base: Duration::ZERO,
-            ..BreakerConfig::default()
-        })
-        .slo(SloConfig {
-            target_p999: Duration::from_millis(20),
-            short_window: Duration::from_secs(1),
-            short_bucket: Duration::from_millis(10),
-            long_window: Duration::from_secs(10),
-            long_bucket: Duration::from_millis(100),
-            min_samples: 10,
-            cooldown: Duration::from_millis(200),
-            ..SloConfig::default()
-        })
+        .breaker(
+            BreakerConfig::new()
+                .failure_threshold(3)
+                .open_timeout(Duration::from_millis(100))
+                .backoff_base(Duration::ZERO),
+        )
+        .slo(
+            SloConfig::new()
+                .target_p999(Duration::from_millis(20))
+                .short_window(Duration::from_secs(1))
+                .short_bucket(Duration::from_millis(10))
+                .long_window(Duration::from_secs(10))
+                .long_bucket(Duration::from_millis(100))
+                .min_samples(10)
+                .cooldown(Duration::from_millis(200)),
+        )
         .clock(clock.clone())
         .backup(btx)
         .build();

@@ -39,14 +39,13 @@ fn rt() -> Runtime {
 }
 
 fn config() -> BreakerConfig {
-    BreakerConfig {
-        failure_threshold: 3,
-        open_timeout: Duration::from_millis(500),
-        half_open_probes: 1,
-        consecutive_timeouts: 2,
-        backoff_base: Duration::from_millis(1),
-        backoff_max_shift: 2,
-    }
+    BreakerConfig::new()
+        .failure_threshold(3)
+        .open_timeout(Duration::from_millis(500))
+        .half_open_probes(1)
+        .consecutive_timeouts(2)
+        .backoff_base(Duration::from_millis(1))
+        .backoff_max_shift(2)
 }
 
 fn guarded(cfg: BreakerConfig, clock: &Arc<ManualClock>) -> (Sender<u32>, Receiver<u32>) {
@@ -68,10 +67,7 @@ fn trip(rx: &Receiver<u32>, tx: &Sender<u32>, n: u32) {
 #[test]
 fn build_refuses_nonsense_naming_the_field() {
     let err = Builder::bounded(4)
-        .breaker(BreakerConfig {
-            failure_threshold: 0,
-            ..BreakerConfig::default()
-        })
+        .breaker(BreakerConfig::new().failure_threshold(0))
         .try_build::<u8>()
         .unwrap_err();
     match &err {
@@ -81,19 +77,13 @@ fn build_refuses_nonsense_naming_the_field() {
     assert!(err.to_string().contains("failure_threshold"), "{err}");
 
     let err = Builder::unbounded()
-        .slo(SloConfig {
-            short_window: Duration::from_secs(600),
-            ..SloConfig::default()
-        })
+        .slo(SloConfig::new().short_window(Duration::from_secs(600)))
         .try_build::<u8>()
         .unwrap_err();
     assert!(err.to_string().contains("window"), "{err}");
 
     let err = Builder::unbounded()
-        .slo(SloConfig {
-            short_bucket: Duration::from_millis(70),
-            ..SloConfig::default()
-        })
+        .slo(SloConfig::new().short_bucket(Duration::from_millis(70)))
         .try_build::<u8>()
         .unwrap_err();
     assert!(err.to_string().contains("short_bucket"), "{err}");
@@ -207,10 +197,7 @@ fn recv_checked_resolves_its_own_outcome() {
 #[test]
 fn half_open_admits_exactly_n_probes_and_cancellation_returns_permits() {
     let clock = Arc::new(ManualClock::new(0));
-    let cfg = BreakerConfig {
-        half_open_probes: 2,
-        ..config()
-    };
+    let cfg = config().half_open_probes(2);
     let (tx, rx) = guarded(cfg, &clock);
     trip(&rx, &tx, 3);
     clock.advance(500 * MS);
@@ -267,10 +254,7 @@ fn consecutive_timeouts_move_to_half_open() {
 #[test]
 fn hold_after_failure_is_skipped_when_a_value_is_ready() {
     let clock = Arc::new(ManualClock::new(0));
-    let cfg = BreakerConfig {
-        backoff_base: Duration::from_secs(10),
-        ..config()
-    };
+    let cfg = config().backoff_base(Duration::from_secs(10));
     let (tx, rx) = guarded(cfg, &clock);
     let rt = rt();
     let _enter = rt.enter();
@@ -355,10 +339,7 @@ fn fail_once(tx: &Sender<u32>, rx: &Receiver<u32>) {
 fn first_hold_on_a_busy_worker_yields_through_the_runtime_hook() {
     let clock = Arc::new(ManualClock::new(0));
     // A ten-minute backoff: only the hook's yield can let this receive finish.
-    let cfg = BreakerConfig {
-        backoff_base: Duration::from_secs(600),
-        ..config()
-    };
+    let cfg = config().backoff_base(Duration::from_secs(600));
     let (tx, rx) = guarded(cfg, &clock);
     let rt = rt();
     rt.block_on(async {
@@ -383,11 +364,9 @@ fn first_hold_on_a_busy_worker_yields_through_the_runtime_hook() {
 #[test]
 fn later_holds_sleep_even_on_a_busy_worker_and_success_resets() {
     let clock = Arc::new(ManualClock::new(0));
-    let cfg = BreakerConfig {
-        backoff_base: Duration::from_secs(600),
-        failure_threshold: 10,
-        ..config()
-    };
+    let cfg = config()
+        .backoff_base(Duration::from_secs(600))
+        .failure_threshold(10);
     let (tx, rx) = guarded(cfg, &clock);
     let rt = rt();
     rt.block_on(async {
@@ -444,10 +423,7 @@ fn blocking_timeouts_are_failures_for_l1() {
 #[test]
 fn select_branches_go_through_the_breaker() {
     let clock = Arc::new(ManualClock::new(0));
-    let cfg = BreakerConfig {
-        backoff_base: Duration::ZERO,
-        ..config()
-    };
+    let cfg = config().backoff_base(Duration::ZERO);
     let (tx, rx) = guarded(cfg, &clock);
     let rt = rt();
     trip(&rx, &tx, 3);

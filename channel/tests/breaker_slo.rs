@@ -10,22 +10,26 @@ use weir_channel::{Builder, Receiver, Sender};
 
 const MS: u64 = 1_000_000;
 
+/// These tests pin the P99.9 streak + trend rule, so the head-age rule (tested in
+/// `breaker_head_age.rs`) is off; so is the recovery gate, since the rig's consumer polls only
+/// when it knows a value is due (the channel cannot see its service time).
 fn slo() -> SloConfig {
-    SloConfig {
-        target_p999: Duration::from_millis(50),
-        short_window: Duration::from_secs(1),
-        short_bucket: Duration::from_millis(100),
-        long_window: Duration::from_secs(10),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 3,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(5),
-        min_samples: 10,
-        cooldown: Duration::from_secs(1),
-        rate_limit_per_sec: 5,
-        burst: 1,
-    }
+    SloConfig::new()
+        .head_age_percent(0)
+        .recovery_load_percent(0)
+        .target_p999(Duration::from_millis(50))
+        .short_window(Duration::from_secs(1))
+        .short_bucket(Duration::from_millis(100))
+        .long_window(Duration::from_secs(10))
+        .long_bucket(Duration::from_millis(100))
+        .consecutive_breaches(3)
+        .slope_threshold_per_min(Duration::from_millis(120))
+        .predictive(false)
+        .horizon(Duration::from_secs(5))
+        .min_samples(10)
+        .cooldown(Duration::from_secs(1))
+        .rate_limit_per_sec(5)
+        .burst(1)
 }
 
 struct Rig {

@@ -61,21 +61,20 @@ const GOAL_P99: Duration = Duration::from_millis(200);
 
 /// A small SLO so that a trip, a cooldown and a recovery fit in a few seconds.
 fn slo() -> SloConfig {
-    SloConfig {
-        target_p999: TARGET,
-        short_window: Duration::from_millis(400),
-        short_bucket: Duration::from_millis(20),
-        long_window: Duration::from_secs(4),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 2,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(1),
-        min_samples: 10,
-        cooldown: Duration::from_millis(300),
-        rate_limit_per_sec: 20,
-        burst: 1,
-    }
+    SloConfig::new()
+        .target_p999(TARGET)
+        .short_window(Duration::from_millis(400))
+        .short_bucket(Duration::from_millis(20))
+        .long_window(Duration::from_secs(4))
+        .long_bucket(Duration::from_millis(100))
+        .consecutive_breaches(2)
+        .slope_threshold_per_min(Duration::from_millis(120))
+        .predictive(false)
+        .horizon(Duration::from_secs(1))
+        .min_samples(10)
+        .cooldown(Duration::from_millis(300))
+        .rate_limit_per_sec(20)
+        .burst(1)
 }
 
 #[derive(Debug)]

@@ -252,8 +252,10 @@ fn run(plan: &Plan) -> Figures {
         .count();
     let received = seen.iter().filter(|&&n| n >= 1).count();
     Figures {
+        // With the head-age rule no message may breach at all: then the trip came before any
+        // breach (zero), and `trip_after_onset` says when it came.
         trip_after_breach: trip_at
-            .zip(breach_begin)
+            .zip(breach_begin.or(trip_at))
             .map(|(t, b)| Duration::from_nanos(t.saturating_sub(b))),
         trip_after_onset: trip_at.map(|t| Duration::from_nanos(t - fault_start)),
         served_in_fault: served as f64 / in_fault.len().max(1) as f64,

@@ -66,10 +66,7 @@ fn snapshot_is_never_torn() {
 fn a_trip_is_seen_by_a_follower() {
     loom::model(|| {
         let g = std::sync::Arc::new(Group::new());
-        let config = BreakerConfig {
-            failure_threshold: 1,
-            ..BreakerConfig::default()
-        };
+        let config = BreakerConfig::new().failure_threshold(1);
         let storage = std::sync::Arc::new(
             Circuit::new(config, 1)
                 .unwrap()

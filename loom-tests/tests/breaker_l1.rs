@@ -15,12 +15,10 @@ const MS: u64 = 1_000_000;
 
 fn circuit(threshold: u32, probes: u32) -> Circuit {
     Circuit::new(
-        BreakerConfig {
-            failure_threshold: threshold,
-            half_open_probes: probes,
-            open_timeout: Duration::from_millis(1),
-            ..BreakerConfig::default()
-        },
+        BreakerConfig::new()
+            .failure_threshold(threshold)
+            .half_open_probes(probes)
+            .open_timeout(Duration::from_millis(1)),
         1,
     )
     .unwrap()

@@ -8,12 +8,17 @@
 //! * [`histogram`]: the log-linear histogram (plain and atomic forms);
 //! * [`window`]: a sliding window as a ring of snapshots of a cumulative histogram;
 //! * [`trend`]: per-bucket P99.9 points, least-squares slope and prediction;
-//! * [`monitor`]: the per-channel monitor tying them together.
+//! * [`monitor`]: the per-channel monitor tying them together;
+//! * [`budget`]: the fixed sizes that keep a monitor within its memory budget;
+//! * [`readable`]: durations for status lines.
 
+pub mod budget;
 pub mod histogram;
 pub mod monitor;
+pub mod readable;
 pub mod trend;
 pub mod window;
 
 pub use histogram::{AtomicHistogram, Histogram};
-pub use monitor::{Decision, Evaluation, Health, SloMonitor};
+pub use monitor::{Decision, Evaluation, Health, Reason, SloMonitor};
+pub use readable::{Readable, ReadableOr};

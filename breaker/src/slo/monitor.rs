@@ -28,22 +28,15 @@ use std::time::Duration;
 
 use weir_probes::{probe, Event};
 
+pub use super::budget::{LONG_SLOTS, SERIES_CAPACITY, SHORT_SLOTS, STRIPES};
 use super::histogram::{duration_us, AtomicHistogram, Counts, Histogram, BINS};
+use super::readable::{Readable, ReadableOr};
 use super::trend::Series;
 use super::window::Window;
 use crate::clock::Nanos;
 use crate::config::{ConfigError, SloConfig};
 use crate::ratelimit::TokenBucket;
 use crate::sync::{AtomicBool, AtomicU64, Mutex, Ordering, TryLockError};
-
-/// Most sub-window snapshots of the short window.
-pub const SHORT_SLOTS: usize = 30;
-/// Most sub-window snapshots of the long window.
-pub const LONG_SLOTS: usize = 20;
-/// Most points of the trend (long buckets per long window).
-pub const SERIES_CAPACITY: usize = 600;
-/// Recording stripes.
-pub const STRIPES: usize = 4;
 
 /// The quantile the SLO is about.
 const P999: f64 = 0.999;
@@ -79,8 +72,47 @@ impl Decision {
     }
 }
 
+/// Why the monitor made its last degrade or recover decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The oldest queued message had waited `head_age_percent` of the target: a stall, seen
+    /// before any late message came out.
+    HeadAge,
+    /// The short P99.9 was over target for `consecutive_breaches` evaluations and rising
+    /// faster than `slope_threshold_per_min` (the trend rule).
+    Trend,
+    /// The short P99.9 was over target for `consecutive_breaches` evaluations and the trend
+    /// predicts the target reached one `horizon` ahead (`predictive`).
+    Prediction,
+    /// Recovered: healthy (judged on the trickle) for a full `cooldown`, and the primary's
+    /// consumers keep up with the offered load.
+    Healthy,
+}
+
+impl Reason {
+    /// A short name for status lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::HeadAge => "head age",
+            Reason::Trend => "P99.9 streak + trend",
+            Reason::Prediction => "P99.9 streak + prediction",
+            Reason::Healthy => "healthy for the cooldown",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One evaluation's figures and decision.
+///
+/// Its `Display` is a status line: percentiles as readable durations, `-` when the window
+/// holds no samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// When it ran.
     pub at: Nanos,
@@ -107,6 +139,54 @@ pub struct Evaluation {
     pub degrade: Decision,
     /// Since when the channel is degraded, if it is.
     pub degraded_since: Option<Nanos>,
+    /// Why the last degrade or recover decision was taken (`None` before the first).
+    pub reason: Option<Reason>,
+    /// Degrade transitions so far.
+    pub degrades: u32,
+    /// Recover transitions so far.
+    pub recoveries: u32,
+}
+
+impl Evaluation {
+    /// The short-window P99.9, `None` without samples.
+    pub fn p999(&self) -> Option<Duration> {
+        (self.samples > 0).then_some(self.p999_short)
+    }
+}
+
+impl std::fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let has = self.samples > 0;
+        write!(
+            f,
+            "P99.9 {} (long {}), {:+.0} ms/min, {} samples, {}",
+            ReadableOr(self.p999()),
+            ReadableOr(has.then_some(self.p999_long)),
+            self.slope_ms_per_min,
+            self.samples,
+            match self.health {
+                Health::Unknown => "unknown",
+                Health::Healthy => "healthy",
+                Health::Breached => "breached",
+            }
+        )?;
+        if let Some(since) = self.degraded_since {
+            write!(
+                f,
+                ", degraded for {}",
+                Readable(Duration::from_nanos(self.at.saturating_sub(since)))
+            )?;
+        }
+        write!(
+            f,
+            ", degrades {} recoveries {}",
+            self.degrades, self.recoveries
+        )?;
+        if let Some(r) = self.reason {
+            write!(f, " (last: {r})")?;
+        }
+        Ok(())
+    }
 }
 
 /// One recording stripe, alone on its cache lines.
@@ -122,6 +202,9 @@ struct Evaluator {
     healthy_since: Option<Nanos>,
     degraded_since: Option<Nanos>,
     last: Option<Evaluation>,
+    reason: Option<Reason>,
+    degrades: u32,
+    recoveries: u32,
 }
 
 /// The L3 monitor of one channel.
@@ -130,6 +213,8 @@ pub struct SloMonitor {
     channel: u64,
     bucket_ns: Nanos,
     target_us: u64,
+    /// The head-age rule's age (0: off).
+    head_age_us: u64,
     stripes: [Stripe; STRIPES],
     /// Clock time of the next due evaluation.
     next_eval: AtomicU64,
@@ -177,12 +262,20 @@ impl SloMonitor {
             healthy_since: None,
             degraded_since: None,
             last: None,
+            reason: None,
+            degrades: 0,
+            recoveries: 0,
         };
+        let target_us = duration_us(config.target_p999);
         Ok(Self {
             config,
             channel,
             bucket_ns,
-            target_us: duration_us(config.target_p999),
+            target_us,
+            head_age_us: (target_us * u64::from(config.head_age_percent) / 100).max(
+                // A rule that is on never fires at 0 µs.
+                u64::from(config.head_age_percent != 0),
+            ),
             stripes: std::array::from_fn(|_| Stripe(AtomicHistogram::new())),
             next_eval: AtomicU64::new((now / bucket_ns + 1) * bucket_ns),
             degraded: AtomicBool::new(false),
@@ -231,9 +324,104 @@ impl SloMonitor {
         !self.is_degraded() || self.trickle.try_acquire(now)
     }
 
-    /// The most recent evaluation (waits for one in progress to finish).
+    /// The most recent evaluation (waits for one in progress to finish), with the transition
+    /// counts and reason as they stand now (a head-age trip between evaluations shows at once).
     pub fn last_evaluation(&self) -> Option<Evaluation> {
-        self.lock_evaluator().last
+        let ev = self.lock_evaluator();
+        ev.last.map(|mut e| {
+            e.degrade = match (e.degrade, ev.degraded_since) {
+                (Decision::Normal | Decision::Recover, Some(_)) => Decision::Degrade,
+                (Decision::Degrade | Decision::Degraded, None) => Decision::Recover,
+                (d, _) => d,
+            };
+            e.degraded_since = ev.degraded_since;
+            e.reason = ev.reason;
+            e.degrades = ev.degrades;
+            e.recoveries = ev.recoveries;
+            e
+        })
+    }
+
+    /// The head-age rule's age in microseconds: a queued message this old degrades the channel
+    /// (and, while degraded, moves to the backup). 0 when the rule is off.
+    #[inline]
+    pub fn head_age_limit_us(&self) -> u64 {
+        self.head_age_us
+    }
+
+    /// The SLO target in microseconds.
+    #[inline]
+    pub fn target_us(&self) -> u64 {
+        self.target_us
+    }
+
+    /// The head-age rule fired at `now` (the caller saw the oldest queued message at
+    /// [`SloMonitor::head_age_limit_us`] or older): degrades at once if not degraded, and
+    /// either way restarts the recovery cooldown (a primary that lets messages age is not
+    /// healthy). Returns whether this call degraded the channel.
+    #[cold]
+    pub fn head_age_tripped(&self, now: Nanos) -> bool {
+        if self.is_degraded() {
+            // Only the cooldown to restart: an evaluation in progress is left alone (the next
+            // aged operation restarts it then).
+            match self.evaluator.try_lock() {
+                Ok(mut ev) => ev.healthy_since = None,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Poisoned(p)) => p.into_inner().healthy_since = None,
+            }
+            return false;
+        }
+        let mut ev = self.lock_evaluator();
+        ev.healthy_since = None;
+        if ev.degraded_since.is_some() {
+            return false;
+        }
+        self.transition(&mut ev, now, Decision::Degrade, Reason::HeadAge);
+        if ev.last.is_none() {
+            // A status reader sees the trip even before the first evaluation.
+            ev.last = Some(Evaluation {
+                at: now,
+                p999_short: Duration::ZERO,
+                p999_long: Duration::ZERO,
+                slope_ms_per_min: 0.0,
+                predicted_p999: Duration::ZERO,
+                samples: 0,
+                health: Health::Unknown,
+                breached: false,
+                breach_streak: 0,
+                trend_rising: false,
+                degrade: Decision::Degrade,
+                degraded_since: Some(now),
+                reason: Some(Reason::HeadAge),
+                degrades: ev.degrades,
+                recoveries: ev.recoveries,
+            });
+        }
+        true
+    }
+
+    /// Moves the decision state (under the evaluator lock) and publishes it.
+    fn transition(&self, ev: &mut Evaluator, now: Nanos, decision: Decision, reason: Reason) {
+        match decision {
+            Decision::Degrade => {
+                ev.degraded_since = Some(now);
+                ev.degrades = ev.degrades.saturating_add(1);
+            }
+            Decision::Recover => {
+                ev.degraded_since = None;
+                ev.breach_streak = 0;
+                ev.recoveries = ev.recoveries.saturating_add(1);
+            }
+            Decision::Normal | Decision::Degraded => return,
+        }
+        ev.reason = Some(reason);
+        // Relaxed: see `is_degraded`.
+        self.degraded
+            .store(decision.is_degraded(), Ordering::Relaxed);
+        probe!(Event::SloDegrade {
+            channel: self.channel,
+            degraded: decision.is_degraded(),
+        });
     }
 
     fn lock_evaluator(&self) -> crate::sync::MutexGuard<'_, Evaluator> {
@@ -257,6 +445,13 @@ impl SloMonitor {
     /// Evaluates health if a short bucket has passed since the last evaluation and no other
     /// thread is evaluating; otherwise `None` at once. Allocation-free.
     pub fn evaluate(&self, now: Nanos) -> Option<Evaluation> {
+        self.evaluate_with(now, true)
+    }
+
+    /// As [`SloMonitor::evaluate`]; `can_recover` is the caller's judgement of the load (the
+    /// channel passes whether the primary's consumers keep up with the offered rate): a
+    /// degraded channel recovers only when it is `true` and the cooldown has passed.
+    pub fn evaluate_with(&self, now: Nanos, can_recover: bool) -> Option<Evaluation> {
         if !self.is_due(now) {
             return None;
         }
@@ -273,10 +468,10 @@ impl SloMonitor {
             (now / self.bucket_ns + 1) * self.bucket_ns,
             Ordering::Relaxed,
         );
-        Some(self.evaluate_locked(&mut ev, now))
+        Some(self.evaluate_locked(&mut ev, now, can_recover))
     }
 
-    fn evaluate_locked(&self, ev: &mut Evaluator, now: Nanos) -> Evaluation {
+    fn evaluate_locked(&self, ev: &mut Evaluator, now: Nanos, can_recover: bool) -> Evaluation {
         let c = &self.config;
         let cum = self.cumulative();
         ev.short.advance(now, &cum);
@@ -316,30 +511,26 @@ impl SloMonitor {
 
         let decision = match ev.degraded_since {
             None if ev.breach_streak >= c.consecutive_breaches && trend_rising => {
-                ev.degraded_since = Some(now);
+                let reason = if c.predictive {
+                    Reason::Prediction
+                } else {
+                    Reason::Trend
+                };
+                self.transition(ev, now, Decision::Degrade, reason);
                 Decision::Degrade
             }
             None => Decision::Normal,
             Some(_)
-                if ev
-                    .healthy_since
-                    .is_some_and(|h| now.saturating_sub(h) >= nanos(c.cooldown)) =>
+                if can_recover
+                    && ev
+                        .healthy_since
+                        .is_some_and(|h| now.saturating_sub(h) >= nanos(c.cooldown)) =>
             {
-                ev.degraded_since = None;
-                ev.breach_streak = 0;
+                self.transition(ev, now, Decision::Recover, Reason::Healthy);
                 Decision::Recover
             }
             Some(_) => Decision::Degraded,
         };
-        if matches!(decision, Decision::Degrade | Decision::Recover) {
-            // Relaxed: see `is_degraded`.
-            self.degraded
-                .store(decision.is_degraded(), Ordering::Relaxed);
-            probe!(Event::SloDegrade {
-                channel: self.channel,
-                degraded: decision.is_degraded(),
-            });
-        }
         probe!(Event::SloEvaluation {
             channel: self.channel,
             p999_us: p999_short_us,
@@ -362,6 +553,9 @@ impl SloMonitor {
             trend_rising,
             degrade: decision,
             degraded_since: ev.degraded_since,
+            reason: ev.reason,
+            degrades: ev.degrades,
+            recoveries: ev.recoveries,
         };
         ev.last = Some(evaluation);
         evaluation
@@ -506,10 +700,7 @@ mod tests {
         }
         assert!(m.last_evaluation().unwrap().breached);
 
-        let (m, clock) = monitor(SloConfig {
-            predictive: true,
-            ..SloConfig::default()
-        });
+        let (m, clock) = monitor(SloConfig::new().predictive(true));
         let evals: Vec<_> = (0..5)
             .map(|_| step(&m, &clock, 200, Duration::from_secs(1)))
             .collect();
@@ -548,12 +739,12 @@ mod tests {
 
     #[test]
     fn an_intermittent_breach_during_cooldown_restarts_it() {
-        let (m, clock) = monitor(SloConfig {
-            short_window: Duration::from_secs(1),
-            long_window: Duration::from_secs(60),
-            cooldown: Duration::from_secs(5),
-            ..SloConfig::default()
-        });
+        let (m, clock) = monitor(
+            SloConfig::new()
+                .short_window(Duration::from_secs(1))
+                .long_window(Duration::from_secs(60))
+                .cooldown(Duration::from_secs(5)),
+        );
         ramp(&m, &clock, Duration::from_millis(500), 30);
         assert!(m.is_degraded());
         // Healthy for 3 s (after the 1 s window drains), one breached second, healthy again.
@@ -587,12 +778,62 @@ mod tests {
     }
 
     #[test]
+    fn head_age_trips_at_once_counts_transitions_and_blocks_recovery() {
+        let (m, clock) = monitor(
+            SloConfig::new()
+                .target_p999(Duration::from_millis(100))
+                .short_window(Duration::from_secs(1))
+                .short_bucket(Duration::from_millis(20))
+                .cooldown(Duration::from_millis(200))
+                .min_samples(1),
+        );
+        assert_eq!(m.head_age_limit_us(), 50_000);
+        assert!(m.last_evaluation().is_none());
+        assert!(m.head_age_tripped(clock.now()));
+        assert!(m.is_degraded());
+        assert!(!m.head_age_tripped(clock.now()), "one trip per degrade");
+        let status = m.last_evaluation().expect("the trip is visible at once");
+        assert_eq!(status.reason, Some(Reason::HeadAge));
+        assert_eq!((status.degrades, status.recoveries), (1, 0));
+        assert!(status.to_string().contains("P99.9 - (long -)"), "{status}");
+        // Healthy samples, but the consumers do not keep up: no recovery.
+        for _ in 0..30 {
+            m.record(Duration::from_millis(1));
+            clock.advance(20 * MS);
+            let e = m.evaluate_with(clock.now(), false).unwrap();
+            assert_ne!(e.degrade, Decision::Recover);
+        }
+        // A new head-age trip restarts the cooldown.
+        m.head_age_tripped(clock.now());
+        let mut recovered_after = None;
+        for i in 1..=30 {
+            m.record(Duration::from_millis(1));
+            clock.advance(20 * MS);
+            if m.evaluate_with(clock.now(), true).unwrap().degrade == Decision::Recover {
+                recovered_after = Some(i);
+                break;
+            }
+        }
+        let after = recovered_after.expect("recovers");
+        assert!(
+            after >= 10,
+            "a full 200 ms cooldown after the trip: {after}"
+        );
+        let status = m.last_evaluation().unwrap();
+        assert_eq!(status.reason, Some(Reason::Healthy));
+        assert_eq!((status.degrades, status.recoveries), (1, 1));
+        assert!(
+            status.to_string().contains("degrades 1 recoveries 1"),
+            "{status}"
+        );
+
+        let (off, _) = monitor(SloConfig::new().head_age_percent(0));
+        assert_eq!(off.head_age_limit_us(), 0);
+    }
+
+    #[test]
     fn trickle_only_while_degraded() {
-        let (m, clock) = monitor(SloConfig {
-            rate_limit_per_sec: 10,
-            burst: 2,
-            ..SloConfig::default()
-        });
+        let (m, clock) = monitor(SloConfig::new().rate_limit_per_sec(10).burst(2));
         assert!((0..100).all(|_| m.admit_primary(clock.now())));
         ramp(&m, &clock, Duration::from_millis(500), 60);
         assert!(m.is_degraded());

@@ -11,19 +11,18 @@ pub const TARGET: Duration = Duration::from_millis(100);
 
 /// The chaos tests' SLO settings.
 pub fn slo() -> SloConfig {
-    SloConfig {
-        target_p999: TARGET,
-        short_window: Duration::from_secs(1),
-        short_bucket: Duration::from_millis(20),
-        long_window: Duration::from_secs(10),
-        long_bucket: Duration::from_millis(100),
-        consecutive_breaches: 3,
-        slope_threshold_per_min: Duration::from_millis(120),
-        predictive: false,
-        horizon: Duration::from_secs(5),
-        min_samples: 20,
-        cooldown: Duration::from_secs(2),
-        rate_limit_per_sec: 1,
-        burst: 1,
-    }
+    SloConfig::new()
+        .target_p999(TARGET)
+        .short_window(Duration::from_secs(1))
+        .short_bucket(Duration::from_millis(20))
+        .long_window(Duration::from_secs(10))
+        .long_bucket(Duration::from_millis(100))
+        .consecutive_breaches(3)
+        .slope_threshold_per_min(Duration::from_millis(120))
+        .predictive(false)
+        .horizon(Duration::from_secs(5))
+        .min_samples(20)
+        .cooldown(Duration::from_secs(2))
+        .rate_limit_per_sec(1)
+        .burst(1)
 }

@@ -15,17 +15,19 @@
 //!
 //! Timeouts of `recv_timeout`/`recv_deadline` are failures by themselves (`on_timeout`).
 //!
-//! Send stamps (L3 only). Messages stay `T`; the stamps live beside the buffer in a ring of
-//! `AtomicU64` indexed by a send sequence number, and the receive with the same receive
-//! sequence number reads them back. The queue is FIFO, so for one producer and one consumer
-//! the pairing is exact; with several, a sample may pair with a neighbour sent in the same
-//! instant. Each slot carries its sequence lap as a tag: a receive that finds another lap (its
-//! sender has not written yet, or the ring was lapped by an unbounded queue longer than the
-//! ring) records no queueing sample rather than a wrong one. Each evaluation also samples the
-//! age of the message at the head of the queue (see `Guard::maybe_evaluate`). The ring is statistics, not
-//! synchronisation: no value's safety depends on it, so it needs no loom model.
+//! L3 (see the submodules): send stamps ([`stamps`]) give queueing-delay samples and the age of
+//! the oldest queued value; the head-age rule trips at once when that age reaches the limit;
+//! evaluations run on the channel's own operations and, while it is idle with a backlog, on
+//! the runtime's timer ([`watchdog`]); while degraded, sends go to the backup (the primary
+//! gets a trickle) and aged values move there ([`migrate`]), with recovery gated on the
+//! consumers keeping up ([`load`]).
 
-use std::sync::Mutex;
+mod load;
+mod migrate;
+mod stamps;
+#[cfg(not(loom))]
+pub(crate) mod watchdog;
+
 use std::time::Duration;
 
 use weir_breaker::{
@@ -35,24 +37,13 @@ use weir_breaker::{
 
 use crate::channel::Chan;
 use crate::handles::Sender;
+use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Mutex, MutexGuard, Ordering};
 // The breaker's API takes std's `Arc` (its clock and group are not loom-modelled here).
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Bits of a stamp slot holding the microsecond time stamp (about 12.7 days before it wraps;
-/// a wrapped sample reads as a zero delay).
-const STAMP_BITS: u32 = 40;
-const STAMP_MASK: u64 = (1 << STAMP_BITS) - 1;
-/// Stamp ring length of an unbounded channel.
-const UNBOUNDED_RING: usize = 4096;
-/// Longest stamp ring (bounded channels use their capacity rounded up to a power of two).
-const MAX_RING: usize = 1 << 16;
-/// Shortest stamp ring (rendezvous and tiny buffers).
-const MIN_RING: usize = 64;
-/// Most queued messages one call hands from a degraded primary to its backup.
-const MIGRATE_BATCH: usize = 64;
-/// `migrate_left` value meaning "degraded just now: measure the backlog on the next send".
-const MIGRATE_MEASURE: usize = usize::MAX;
+pub(crate) use migrate::Closing;
+use migrate::{Migration, Scope};
+use stamps::Stamps;
 
 /// The clock a channel's breaker reads by default: the runtime's coarse clock.
 #[derive(Debug, Default, Clone, Copy)]
@@ -93,74 +84,6 @@ impl<T> GuardConfig<T> {
     }
 }
 
-/// Send stamps for L3's queueing-delay samples (see the module doc).
-struct Stamps {
-    slots: Box<[AtomicU64]>,
-    mask: u64,
-    lap_shift: u32,
-    sent: AtomicU64,
-    received: AtomicU64,
-}
-
-impl Stamps {
-    fn new(capacity: Option<usize>) -> Self {
-        let len = match capacity {
-            None => UNBOUNDED_RING,
-            Some(cap) => cap.clamp(MIN_RING, MAX_RING).next_power_of_two(),
-        };
-        Stamps {
-            slots: (0..len).map(|_| AtomicU64::new(u64::MAX)).collect(),
-            mask: len as u64 - 1,
-            lap_shift: len.trailing_zeros(),
-            sent: AtomicU64::new(0),
-            received: AtomicU64::new(0),
-        }
-    }
-
-    #[inline]
-    fn tag(&self, seq: u64) -> u64 {
-        ((seq >> self.lap_shift) & ((1 << (64 - STAMP_BITS)) - 1)) << STAMP_BITS
-    }
-
-    #[inline]
-    fn on_send(&self, now_us: u64) {
-        // Relaxed: the sequence only pairs stamps with receives; no data is published by it.
-        let seq = self.sent.fetch_add(1, Ordering::Relaxed);
-        // Relaxed: the slot is a self-contained statistic, tagged with its lap.
-        self.slots[(seq & self.mask) as usize]
-            .store(self.tag(seq) | (now_us & STAMP_MASK), Ordering::Relaxed);
-    }
-
-    /// The queueing delay of the message just received, if its stamp is there.
-    #[inline]
-    fn on_recv(&self, now_us: u64) -> Option<u64> {
-        // Relaxed: as in `on_send`.
-        let seq = self.received.fetch_add(1, Ordering::Relaxed);
-        // Relaxed: as in `on_send`; a stale slot fails the tag check.
-        let slot = self.slots[(seq & self.mask) as usize].load(Ordering::Relaxed);
-        if slot & !STAMP_MASK != self.tag(seq) {
-            return None;
-        }
-        Some((now_us & STAMP_MASK).saturating_sub(slot & STAMP_MASK))
-    }
-
-    /// How long the oldest message still in the channel has waited (0 when none waits).
-    #[inline]
-    fn head_age(&self, now_us: u64) -> Option<u64> {
-        // Relaxed: as in `on_send`; a racing send or receive only shifts the sample by one.
-        let received = self.received.load(Ordering::Relaxed);
-        let sent = self.sent.load(Ordering::Relaxed);
-        if sent <= received {
-            return Some(0);
-        }
-        let slot = self.slots[(received & self.mask) as usize].load(Ordering::Relaxed);
-        if slot & !STAMP_MASK != self.tag(received) {
-            return None;
-        }
-        Some((now_us & STAMP_MASK).saturating_sub(slot & STAMP_MASK))
-    }
-}
-
 /// The breaker state of one guarded channel.
 pub(crate) struct Guard<T> {
     clock: Arc<dyn Clock>,
@@ -186,19 +109,10 @@ pub(crate) struct Guard<T> {
     pub(crate) backup: Option<Sender<T>>,
     /// Receive wait times are L3 samples too (opt-in, see `Builder::slo_wait_samples`).
     wait_samples: bool,
-    /// Messages of the backlog queued on the primary when it degraded that are still to be
-    /// handed to the backup (`MIGRATE_MEASURE`: not measured yet). See `migrate`.
-    migrate_left: AtomicUsize,
-    /// One migrator at a time (try-locked; a busy lock means someone else is moving).
-    migrating: Mutex<()>,
-    /// A migrated value that neither the backup nor the primary would take back (both closed
-    /// or full at once, a race): the primary's receivers take it first. Never more than one,
-    /// since migration stops when it is occupied.
-    stash: Mutex<Option<T>>,
-    /// `stash` is occupied (read without the lock).
-    stashed: AtomicBool,
-    /// Messages handed to the backup so far.
-    migrated: AtomicU64,
+    /// Moving values from the degraded primary to the backup.
+    migration: Migration<T>,
+    /// The recovery gate: do the primary's consumers keep up?
+    load: load::Load,
 }
 
 impl<T> Guard<T> {
@@ -248,11 +162,8 @@ impl<T> Guard<T> {
             stamps,
             backup: cfg.backup,
             wait_samples: cfg.wait_samples,
-            migrate_left: AtomicUsize::new(0),
-            migrating: Mutex::new(()),
-            stash: Mutex::new(None),
-            stashed: AtomicBool::new(false),
-            migrated: AtomicU64::new(0),
+            migration: Migration::new(),
+            load: load::Load::new(),
         })
     }
 
@@ -261,7 +172,7 @@ impl<T> Guard<T> {
         self.clock.now()
     }
 
-    fn lock_probes(&self) -> std::sync::MutexGuard<'_, Vec<RawPermit>> {
+    fn lock_probes(&self) -> MutexGuard<'_, Vec<RawPermit>> {
         // Nothing panics while the lock is held; take the guard even if poisoned.
         match self.probes.lock() {
             Ok(g) => g,
@@ -301,6 +212,11 @@ impl<T> Guard<T> {
     /// a HalfOpen probe, `Err(retry_after)` is a rejection.
     #[inline]
     pub(crate) fn admit(&self) -> Result<Option<RawPermit>, Duration> {
+        if let Some(slo) = &self.slo {
+            if slo.is_degraded() {
+                self.load.started(self.now());
+            }
+        }
         let Some(circuit) = &self.circuit else {
             return Ok(None);
         };
@@ -414,15 +330,54 @@ impl<T> Guard<T> {
         self.retry_attempt.load(Ordering::Relaxed)
     }
 
-    /// Runs an SLO evaluation if one is due (no timer thread: the send and receive paths call
-    /// this). Before each evaluation the age of the oldest waiting message is sampled too, so
-    /// a consumer that stops altogether is seen before any late message comes out (and an
-    /// empty channel contributes a zero: nothing waits).
+    /// The L3 checks every operation makes: an evaluation when one is due, and the head-age
+    /// rule (the oldest queued value at the limit degrades at once and, while degraded, moves
+    /// to the backup). Before each evaluation the head's age is sampled too, so a consumer that
+    /// stops altogether is seen before any late message comes out.
     #[inline]
-    fn maybe_evaluate(&self, slo: &SloMonitor, now: Nanos) {
+    fn watch(&self, slo: &SloMonitor, primary: &Chan<T>, now: Nanos) {
         if slo.is_due(now) {
             self.evaluate_now(slo, now);
         }
+        let limit = slo.head_age_limit_us();
+        let aged = limit != 0
+            && self
+                .stamps
+                .as_ref()
+                .and_then(|s| s.head_age(now / 1_000))
+                .is_some_and(|age| age >= limit);
+        if aged || (slo.is_degraded() && self.migration.backlog_pending()) {
+            self.head_aged(slo, primary, now, aged);
+        }
+    }
+
+    /// The head reached the age limit (`aged`), or a degrade backlog waits to move.
+    #[cold]
+    fn head_aged(&self, slo: &SloMonitor, primary: &Chan<T>, now: Nanos, aged: bool) {
+        if aged && slo.head_age_tripped(now) && self.backup.is_some() {
+            self.migration.request_backlog();
+        }
+        self.migrate(slo, primary, now, Scope::Aged);
+    }
+
+    /// Moves what is due from the primary to the backup (see `migrate`).
+    fn migrate(&self, slo: &SloMonitor, primary: &Chan<T>, now: Nanos, scope: Scope) -> usize {
+        let Some(backup) = &self.backup else {
+            return 0;
+        };
+        if scope == Scope::Aged && !slo.is_degraded() {
+            return 0;
+        }
+        let limit = slo.head_age_limit_us();
+        let stamps = self.stamps.as_ref();
+        let now_us = now / 1_000;
+        self.migration
+            .run(primary, backup, stamps, now_us, scope, || {
+                limit != 0
+                    && stamps
+                        .and_then(|s| s.head_age(now_us))
+                        .is_some_and(|age| age >= limit)
+            })
     }
 
     #[cold]
@@ -430,40 +385,46 @@ impl<T> Guard<T> {
         if let Some(age) = self.stamps.as_ref().and_then(|s| s.head_age(now / 1_000)) {
             slo.record_us(age);
         }
-        let ev = slo.evaluate(now);
+        let primary_sent = self.stamps.as_ref().map_or(0, |s| s.sent());
+        let max_load = u64::from(slo.config().recovery_load_percent);
+        let can_recover = max_load == 0 || self.load.can_recover(now, primary_sent, max_load);
+        let ev = slo.evaluate_with(now, can_recover);
         if self.backup.is_some() {
             match ev.map(|e| e.degrade) {
-                // Relaxed: a request to the next send (see `migrate`); no data rides on it.
-                Some(Decision::Degrade) => {
-                    self.migrate_left.store(MIGRATE_MEASURE, Ordering::Relaxed)
-                }
-                Some(Decision::Recover) => self.migrate_left.store(0, Ordering::Relaxed),
+                Some(Decision::Degrade) => self.migration.request_backlog(),
+                Some(Decision::Recover) => self.migration.cancel_backlog(),
                 _ => {}
             }
         }
         ev
     }
 
-    /// A value went into the channel.
+    /// A value went into `primary` (this channel).
     #[inline]
-    pub(crate) fn sent(&self) {
+    pub(crate) fn sent(&self, primary: &Chan<T>) {
         if let (Some(slo), Some(stamps)) = (&self.slo, &self.stamps) {
             let now = self.now();
             stamps.on_send(now / 1_000);
-            self.maybe_evaluate(slo, now);
+            // With a backup, `route` watched just before this send.
+            if self.backup.is_none() {
+                self.watch(slo, primary, now);
+            }
         }
     }
 
-    /// A value came out of the channel; `extra_us` is injected latency (the `chaos` feature;
-    /// 0 otherwise).
+    /// A value came out of `primary` (this channel) for a receiver; `extra_us` is injected
+    /// latency (the `chaos` feature; 0 otherwise).
     #[inline]
-    pub(crate) fn received(&self, extra_us: u64) {
+    pub(crate) fn received(&self, primary: &Chan<T>, extra_us: u64) {
         if let (Some(slo), Some(stamps)) = (&self.slo, &self.stamps) {
             let now = self.now();
             if let Some(us) = stamps.on_recv(now / 1_000) {
                 slo.record_us(us.saturating_add(extra_us));
             }
-            self.maybe_evaluate(slo, now);
+            if slo.is_degraded() {
+                self.load.delivered(now, primary.waiting_receivers());
+            }
+            self.watch(slo, primary, now);
         }
     }
 
@@ -482,18 +443,17 @@ impl<T> Guard<T> {
     /// primary still admits), else the primary. Without a backup, sends stay on the primary
     /// and degradation is only reported.
     ///
-    /// The trickle is adaptive: while the message at the primary's head has waited longer
-    /// than the SLO target (its consumer is not draining), no trickle is admitted, since a
-    /// message sent there would only wait too; the backlog then tells L3 the primary is still
-    /// unhealthy. While degraded, each send also moves a bounded batch of the backlog that
-    /// was queued on the primary when it degraded to the backup (see `migrate`).
+    /// The trickle is adaptive: while the value at the primary's head has reached the head-age
+    /// limit (its consumer is not draining), no trickle is admitted. A trickle value that then
+    /// ages on the primary moves to the backup at the limit like any other (see `migrate`),
+    /// so recovery is judged on the trickle without sacrificing it.
     #[inline]
     pub(crate) fn route<'a>(&'a self, primary: &'a Chan<T>) -> &'a Chan<T> {
         let (Some(slo), Some(backup)) = (&self.slo, &self.backup) else {
             return primary;
         };
         let now = self.now();
-        self.maybe_evaluate(slo, now);
+        self.watch(slo, primary, now);
         if !slo.is_degraded() {
             return primary;
         }
@@ -508,132 +468,54 @@ impl<T> Guard<T> {
         backup: &'a Chan<T>,
         now: Nanos,
     ) -> &'a Chan<T> {
-        // Relaxed: see `migrate`.
-        if self.migrate_left.load(Ordering::Relaxed) != 0 {
-            self.migrate(primary, backup);
-        }
-        let target_us = slo.config().target_p999.as_micros() as u64;
+        let limit = match slo.head_age_limit_us() {
+            0 => slo.target_us(),
+            l => l,
+        };
         let draining = self
             .stamps
             .as_ref()
             .and_then(|s| s.head_age(now / 1_000))
-            .is_none_or(|age| age <= target_us);
+            .is_none_or(|age| age < limit);
         if draining && slo.admit_primary(now) {
             primary
         } else {
+            self.load.routed();
             backup
         }
     }
 
-    /// Hands up to `MIGRATE_BATCH` messages of the primary's backlog to the backup.
-    ///
-    /// When the primary degrades, the messages already queued on it would wait for its slow
-    /// consumer although the backup is healthy. They have not been received yet, so moving
-    /// one is a receive on the primary and a send on the backup: each is still received
-    /// exactly once (by a consumer of one channel or the other), and their order relative to
-    /// the backup's own messages is not kept. Only the backlog measured at the degrade
-    /// moment moves (the trickle admitted afterwards stays on the primary: it is how L3 sees
-    /// the primary recover). Migration stops for good when either channel is closed and
-    /// pauses while the backup is full or is a rendezvous (it resumes on a later send while
-    /// the channel stays degraded). A value that neither channel takes back (a close or a
-    /// fill racing with the move) waits in a one-slot stash that the primary's receivers
-    /// take first: never lost.
-    #[cold]
-    fn migrate(&self, primary: &Chan<T>, backup: &Chan<T>) {
-        let Ok(_moving) = self.migrating.try_lock() else {
-            return;
-        };
-        // Relaxed: the stash flag is re-read under its lock by the receivers that take it.
-        if self.stashed.load(Ordering::Relaxed) {
-            return;
+    /// A receive found the primary closed and drained: whether a move is still settling or
+    /// left a value (see `migrate`).
+    #[inline]
+    pub(crate) fn on_closed(&self) -> Closing<T> {
+        if self.backup.is_none() {
+            return Closing::Closed;
         }
-        // Relaxed: the count is only read and written by the migrator holding `migrating`
-        // (and reset by evaluations, which at worst stop a batch early or measure again).
-        let start = self.migrate_left.load(Ordering::Relaxed);
-        let mut left = if start == MIGRATE_MEASURE {
-            primary.len()
-        } else {
-            start
-        };
-        if backup.capacity() == Some(0) {
-            return;
-        }
-        let mut batch = 0;
-        while left > 0 && batch < MIGRATE_BATCH {
-            if primary.is_closed() || backup.is_closed() {
-                left = 0;
-                break;
-            }
-            if backup.is_full() {
-                break;
-            }
-            let v = match primary.try_recv() {
-                Ok(v) => v,
-                Err(_) => {
-                    left = 0;
-                    break;
-                }
-            };
-            match backup.try_send(v) {
-                Ok(()) => {
-                    left -= 1;
-                    batch += 1;
-                    // Relaxed: a statistic.
-                    self.migrated.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(
-                    crate::error::TrySendError::Full(v) | crate::error::TrySendError::Closed(v),
-                ) => {
-                    if let Err(
-                        crate::error::TrySendError::Full(v) | crate::error::TrySendError::Closed(v),
-                    ) = primary.try_send(v)
-                    {
-                        *self.lock_stash() = Some(v);
-                        // Relaxed: the receivers take it under the lock.
-                        self.stashed.store(true, Ordering::Relaxed);
-                        left = 0;
-                    }
-                    break;
-                }
-            }
-        }
-        // Relaxed: as above. An evaluation that changed the count meanwhile (recover, or a
-        // new degrade) wins.
-        let _ =
-            self.migrate_left
-                .compare_exchange(start, left, Ordering::Relaxed, Ordering::Relaxed);
+        self.migration.on_closed()
     }
 
-    fn lock_stash(&self) -> std::sync::MutexGuard<'_, Option<T>> {
-        // Nothing panics while the lock is held; take the guard even if poisoned.
-        match self.stash.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
-    }
-
-    /// A value left by a migration race (see `migrate`), for the primary's receivers.
+    /// A value left by a move that neither channel would take, for the primary's receivers.
     #[inline]
     pub(crate) fn take_stash(&self) -> Option<T> {
-        // Relaxed: a hint; the lock decides.
-        if !self.stashed.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.take_stash_slow()
+        self.backup.as_ref()?;
+        self.migration.take_stash()
     }
 
-    #[cold]
-    fn take_stash_slow(&self) -> Option<T> {
-        let v = self.lock_stash().take();
-        // Relaxed: cleared after the take; a receiver racing with this one finds `None`.
-        self.stashed.store(false, Ordering::Relaxed);
-        v
+    /// The last receiver is gone (the channel is closed): hand everything still queued to the
+    /// backup, whose consumers can still receive it.
+    pub(crate) fn last_receiver_gone(&self, primary: &Chan<T>) {
+        if let Some(slo) = &self.slo {
+            self.migrate(slo, primary, self.now(), Scope::All);
+        } else if let Some(backup) = &self.backup {
+            self.migration
+                .run(primary, backup, None, 0, Scope::All, || false);
+        }
     }
 
     /// Messages handed from the degraded primary to the backup so far.
     pub(crate) fn migrated(&self) -> u64 {
-        // Relaxed: a statistic.
-        self.migrated.load(Ordering::Relaxed)
+        self.migration.migrated()
     }
 
     pub(crate) fn state(&self) -> Option<State> {
@@ -644,8 +526,16 @@ impl<T> Guard<T> {
         self.slo.as_deref().and_then(SloMonitor::last_evaluation)
     }
 
-    /// Evaluates now if due, and goes on with a migration in progress; for callers that
-    /// want a fresh status without traffic.
+    /// The monitor the runtime's timer watches (channels with L3 and a backup).
+    #[cfg(not(loom))]
+    pub(crate) fn watched_slo(&self) -> Option<&SloMonitor> {
+        self.backup.as_ref()?;
+        self.slo.as_deref()
+    }
+
+    /// The checks of one operation without an operation: evaluates if due, trips on the head's
+    /// age and moves what is due. The runtime's timer calls it for an idle channel
+    /// (`watchdog`); `slo_tick` exposes it.
     pub(crate) fn tick(&self, primary: &Chan<T>) -> Option<Evaluation> {
         let slo = self.slo.as_ref()?;
         let now = self.now();
@@ -654,12 +544,7 @@ impl<T> Guard<T> {
         } else {
             None
         };
-        if let Some(backup) = &self.backup {
-            // Relaxed: see `migrate`.
-            if slo.is_degraded() && self.migrate_left.load(Ordering::Relaxed) != 0 {
-                self.migrate(primary, &backup.chan);
-            }
-        }
+        self.watch(slo, primary, now);
         ev
     }
 }
