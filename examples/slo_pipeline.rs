@@ -253,7 +253,6 @@ async fn main() {
                 transitions[i] += 1;
                 last_states[i] = s;
             }
-            let _ = rx.slo_tick();
         }
         let d = s_st.is_degraded();
         if d != degraded {
