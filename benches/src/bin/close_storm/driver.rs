@@ -103,7 +103,7 @@ pub fn run<R: StormRuntime>(args: &Args) -> Outcome {
     }
     let n = args.tasks;
     wait_for(
-        "parking",
+        &format!("[{name}] parking"),
         timeout,
         || log.parking() == n && rt.parked_receivers().is_none_or(|p| p == n),
         || {
@@ -127,7 +127,7 @@ pub fn run<R: StormRuntime>(args: &Args) -> Outcome {
     }
     let closing = storm_start.elapsed();
     wait_for(
-        "storm",
+        &format!("[{name}] storm"),
         timeout,
         || log.woken() == n,
         || format!("{} / {n} receivers answered", log.woken()),
