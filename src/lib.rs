@@ -16,6 +16,10 @@ pub use weir_runtime::{coop, io, main, net, runtime, signal, spawn, task, test, 
 /// Native closable channels with Go's close semantics.
 pub use weir_channel as channel;
 
+/// tokio-shaped synchronisation: Mutex, RwLock, Semaphore, Notify, Barrier, OnceCell, watch,
+/// broadcast, and tokio-signature mpsc/oneshot faces on weir's channels.
+pub use weir_sync as sync;
+
 /// Circuit-breaker policy and state (the three breaker layers).
 pub use weir_breaker as breaker;
 

@@ -4,16 +4,21 @@
 //! Groups (one function per implementation in each):
 //! - `<shape>_<cap>_<msg>`: the rust-channel-benchmarks shapes (`seq`, `spsc`, `mpsc` with 4
 //!   producers, `mpmc` with 4 producers and 4 consumers) over `bounded0` (rendezvous),
-//!   `bounded1`, `large` (bounded 1 000 000) and `unbounded`, with `usize` and 32-byte messages,
-//!   [`N`] messages per iteration. weir runs on the weir runtime, the async peers on tokio, both
-//!   with `WEIR_BENCH_WORKERS` workers (default 4); crossbeam-channel runs blocking on threads.
+//!   `bounded1`, `bounded1024`, `large` (bounded 1 000 000) and `unbounded`, with `usize` and
+//!   32-byte messages, [`N`] messages per iteration. Each channel runs on its usual runtime
+//!   (`weir` on weir; `tokio_mpsc`, `kanal`, `flume`, `async_channel` on tokio) and on the
+//!   other one (`weir_on_tokio`, `<peer>_on_weir`), so the channel's cost can be told from the
+//!   scheduler's; both runtimes have `WEIR_BENCH_WORKERS` workers (default 4). The blocking
+//!   forms run on OS threads: `weir_blocking`, `kanal_sync`, `crossbeam`.
 //!   tokio's mpsc has no `mpmc` and no rendezvous, async-channel no rendezvous: skipped there.
 //!   flume's async side can hang with several receivers (see [`Flume`]): its rendezvous and
 //!   `mpmc` run only with `WEIR_BENCH_FLUME_ALL=1`.
 //! - `sync_mpsc_<case>`: the contention and uncontended cases of tokio's own
 //!   `benches/sync_mpsc.rs` (6 workers, as there), weir against tokio only.
 //! - `closed_empty_<op>`: one receive on a closed, empty channel (`try_recv`, the blocking
-//!   receive, and `recv().await` in a loop inside `block_on`).
+//!   receive, and `recv().await` in a loop inside `block_on`, on both runtimes);
+//!   `closed_drained_recv_await`: the same `recv().await` on a channel that carried messages,
+//!   all received, then closed (weir, tokio mpsc and kanal, on both runtimes).
 //!
 //! After criterion, `close_latency` (not a criterion measurement) parks 10 000 tasks on one
 //! channel, closes it and prints the P50/P99/P99.9 of the time each task took to observe the
@@ -35,7 +40,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use weir_benches::channel_workloads::{
     run_async, run_blocking, AsyncChannel, BlockingChannel, Cap, Message, Msg32, Percentiles,
-    Shape, Weir,
+    Shape, Weir, WeirBlocking,
 };
 use weir_benches::{workers_from_env, BenchRuntime};
 
@@ -241,6 +246,30 @@ impl BlockingChannel for Crossbeam {
     }
 }
 
+/// kanal, sync handles.
+struct KanalSync;
+
+impl BlockingChannel for KanalSync {
+    const NAME: &'static str = "kanal_sync";
+    type Tx<T: Send + 'static> = kanal::Sender<T>;
+    type Rx<T: Send + 'static> = kanal::Receiver<T>;
+
+    fn channel<T: Send + 'static>(cap: Cap) -> (Self::Tx<T>, Self::Rx<T>) {
+        match cap.bound() {
+            Some(b) => kanal::bounded(b),
+            None => kanal::unbounded(),
+        }
+    }
+
+    fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) {
+        tx.send(v).expect("kanal_sync: send failed");
+    }
+
+    fn recv<T: Send + 'static>(rx: &Self::Rx<T>) -> T {
+        rx.recv().expect("kanal_sync: recv failed")
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The shape matrix.
 
@@ -259,14 +288,16 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
         .measurement_time(Duration::from_secs(1));
 }
 
+/// Benchmarks channel `C` on runtime `rt` under the name `id`.
 fn bench_async<R: BenchRuntime, C: AsyncChannel, T: Message>(
     group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
     rt: &R,
     shape: Shape,
     cap: Cap,
 ) {
     if C::supports(cap, shape) {
-        group.bench_function(C::NAME, |b| {
+        group.bench_function(id, |b| {
             b.iter_custom(|iters| {
                 (0..iters)
                     .map(|_| run_async::<R, C, T>(rt, shape, cap, N))
@@ -274,6 +305,40 @@ fn bench_async<R: BenchRuntime, C: AsyncChannel, T: Message>(
             })
         });
     }
+}
+
+/// Channel `C` on its usual runtime (named `C::NAME`) and on the other one
+/// (`<C::NAME>_on_<runtime>`).
+fn bench_on_both<C: AsyncChannel, T: Message>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rts: &Runtimes,
+    native_is_weir: bool,
+    shape: Shape,
+    cap: Cap,
+) {
+    let on_weir = format!("{}_on_weir", C::NAME);
+    let on_tokio = format!("{}_on_tokio", C::NAME);
+    if native_is_weir {
+        bench_async::<_, C, T>(group, C::NAME, &rts.weir, shape, cap);
+        bench_async::<_, C, T>(group, &on_tokio, &rts.tokio, shape, cap);
+    } else {
+        bench_async::<_, C, T>(group, C::NAME, &rts.tokio, shape, cap);
+        bench_async::<_, C, T>(group, &on_weir, &rts.weir, shape, cap);
+    }
+}
+
+fn bench_blocking<C: BlockingChannel, T: Message>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    shape: Shape,
+    cap: Cap,
+) {
+    group.bench_function(C::NAME, |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| run_blocking::<C, T>(shape, cap, N))
+                .sum()
+        })
+    });
 }
 
 fn shapes<T: Message>(c: &mut Criterion, rts: &Runtimes) {
@@ -286,18 +351,14 @@ fn shapes<T: Message>(c: &mut Criterion, rts: &Runtimes) {
                 c.benchmark_group(format!("{}_{}_{}", shape.name(), cap.name(), T::NAME));
             configure(&mut group);
             group.throughput(Throughput::Elements(N as u64));
-            bench_async::<_, Weir, T>(&mut group, &rts.weir, shape, cap);
-            bench_async::<_, TokioMpsc, T>(&mut group, &rts.tokio, shape, cap);
-            bench_async::<_, Kanal, T>(&mut group, &rts.tokio, shape, cap);
-            bench_async::<_, Flume, T>(&mut group, &rts.tokio, shape, cap);
-            bench_async::<_, AsyncChan, T>(&mut group, &rts.tokio, shape, cap);
-            group.bench_function(Crossbeam::NAME, |b| {
-                b.iter_custom(|iters| {
-                    (0..iters)
-                        .map(|_| run_blocking::<Crossbeam, T>(shape, cap, N))
-                        .sum()
-                })
-            });
+            bench_on_both::<Weir, T>(&mut group, rts, true, shape, cap);
+            bench_on_both::<TokioMpsc, T>(&mut group, rts, false, shape, cap);
+            bench_on_both::<Kanal, T>(&mut group, rts, false, shape, cap);
+            bench_on_both::<Flume, T>(&mut group, rts, false, shape, cap);
+            bench_on_both::<AsyncChan, T>(&mut group, rts, false, shape, cap);
+            bench_blocking::<WeirBlocking, T>(&mut group, shape, cap);
+            bench_blocking::<KanalSync, T>(&mut group, shape, cap);
+            bench_blocking::<Crossbeam, T>(&mut group, shape, cap);
             group.finish();
         }
     }
@@ -493,25 +554,88 @@ fn closed_empty(c: &mut Criterion, rts: &Runtimes) {
     group.bench_function("weir", |b| {
         b.iter_custom(|iters| await_loop(&rts.weir, iters, || wrx.recv()))
     });
+    group.bench_function("weir_on_tokio", |b| {
+        b.iter_custom(|iters| await_loop(&rts.tokio, iters, || wrx.recv()))
+    });
     group.bench_function("tokio_mpsc", |b| {
-        b.iter_custom(|iters| {
-            rts.tokio.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(trx.recv().await);
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|iters| tokio_await_loop(&rts.tokio, iters, &mut trx))
+    });
+    group.bench_function("tokio_mpsc_on_weir", |b| {
+        b.iter_custom(|iters| tokio_await_loop(&rts.weir, iters, &mut trx))
     });
     group.bench_function("kanal", |b| {
         b.iter_custom(|iters| await_loop(&rts.tokio, iters, || krx.recv()))
+    });
+    group.bench_function("kanal_on_weir", |b| {
+        b.iter_custom(|iters| await_loop(&rts.weir, iters, || krx.recv()))
     });
     group.bench_function("flume", |b| {
         b.iter_custom(|iters| await_loop(&rts.tokio, iters, || frx.recv_async()))
     });
     group.bench_function("async_channel", |b| {
         b.iter_custom(|iters| await_loop(&rts.tokio, iters, || arx.recv()))
+    });
+    group.finish();
+}
+
+/// Times `iters` awaits of tokio's `recv` inside one `block_on` (it takes `&mut`).
+fn tokio_await_loop<R: BenchRuntime>(
+    rt: &R,
+    iters: u64,
+    rx: &mut tokio::sync::mpsc::Receiver<usize>,
+) -> Duration {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(rx.recv().await);
+        }
+        start.elapsed()
+    })
+}
+
+/// Messages each channel carries (all received) before it is closed.
+const DRAINED: usize = 3;
+
+/// `recv().await` on a channel that carried [`DRAINED`] messages, all received, then closed:
+/// the closed answer with the ring's indices away from zero.
+fn closed_drained(c: &mut Criterion, rts: &Runtimes) {
+    let (wtx, wrx) = weir::channel::bounded::<usize>(16);
+    for i in 0..DRAINED {
+        wtx.try_send(i).expect("weir: fill");
+        wrx.try_recv().expect("weir: drain");
+    }
+    wtx.close();
+    let (ttx, mut trx) = tokio::sync::mpsc::channel::<usize>(16);
+    for i in 0..DRAINED {
+        ttx.try_send(i).expect("tokio: fill");
+        trx.try_recv().expect("tokio: drain");
+    }
+    drop(ttx);
+    let (ktx, krx) = kanal::bounded_async::<usize>(16);
+    for i in 0..DRAINED {
+        ktx.try_send(i).expect("kanal: fill");
+        krx.try_recv().expect("kanal: drain");
+    }
+    ktx.close().expect("kanal: close");
+
+    let mut group = closed_group(c, "closed_drained_recv_await");
+    group.bench_function("weir", |b| {
+        b.iter_custom(|iters| await_loop(&rts.weir, iters, || wrx.recv()))
+    });
+    group.bench_function("weir_on_tokio", |b| {
+        b.iter_custom(|iters| await_loop(&rts.tokio, iters, || wrx.recv()))
+    });
+    group.bench_function("tokio_mpsc", |b| {
+        b.iter_custom(|iters| tokio_await_loop(&rts.tokio, iters, &mut trx))
+    });
+    group.bench_function("tokio_mpsc_on_weir", |b| {
+        b.iter_custom(|iters| tokio_await_loop(&rts.weir, iters, &mut trx))
+    });
+    group.bench_function("kanal", |b| {
+        b.iter_custom(|iters| await_loop(&rts.tokio, iters, || krx.recv()))
+    });
+    group.bench_function("kanal_on_weir", |b| {
+        b.iter_custom(|iters| await_loop(&rts.weir, iters, || krx.recv()))
     });
     group.finish();
 }
@@ -728,6 +852,7 @@ fn main() {
     shapes::<usize>(&mut c, &rts);
     shapes::<Msg32>(&mut c, &rts);
     closed_empty(&mut c, &rts);
+    closed_drained(&mut c, &rts);
     drop(rts);
     sync_mpsc(&mut c);
     c.final_summary();

@@ -3,7 +3,8 @@
 //! The shapes are those of the rust-channel-benchmarks suite: `seq` (one task sends `n`, then
 //! receives `n`), `spsc` (one producer, one consumer), `mpsc` ([`PRODUCERS`] producers, one
 //! consumer) and `mpmc` ([`PRODUCERS`] producers, [`CONSUMERS`] consumers), each over a
-//! rendezvous, a `bounded(1)`, a `bounded(1_000_000)` ("large") and an unbounded channel.
+//! rendezvous, a `bounded(1)`, a `bounded(1024)`, a `bounded(1_000_000)` ("large") and an
+//! unbounded channel.
 //!
 //! Async channels implement [`AsyncChannel`] and run on a [`BenchRuntime`] (weir on weir,
 //! the peers on tokio); blocking channels implement [`BlockingChannel`] and run on OS threads.
@@ -24,6 +25,8 @@ pub const PRODUCERS: usize = 4;
 pub const CONSUMERS: usize = 4;
 /// The capacity of the "large" bounded channel.
 pub const LARGE: usize = 1_000_000;
+/// The capacity of the mid-sized bounded channel (a typical pipeline buffer).
+pub const MEDIUM: usize = 1024;
 
 /// The channel's capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub enum Cap {
     Rendezvous,
     /// `bounded(1)`.
     One,
+    /// `bounded(`[`MEDIUM`]`)`.
+    Medium,
     /// `bounded(`[`LARGE`]`)`.
     Large,
     /// No bound.
@@ -40,13 +45,20 @@ pub enum Cap {
 
 impl Cap {
     /// Every capacity, in the order the report lists them.
-    pub const ALL: [Cap; 4] = [Cap::Rendezvous, Cap::One, Cap::Large, Cap::Unbounded];
+    pub const ALL: [Cap; 5] = [
+        Cap::Rendezvous,
+        Cap::One,
+        Cap::Medium,
+        Cap::Large,
+        Cap::Unbounded,
+    ];
 
     /// The name used in benchmark ids.
     pub fn name(self) -> &'static str {
         match self {
             Cap::Rendezvous => "bounded0",
             Cap::One => "bounded1",
+            Cap::Medium => "bounded1024",
             Cap::Large => "large",
             Cap::Unbounded => "unbounded",
         }
@@ -57,6 +69,7 @@ impl Cap {
         match self {
             Cap::Rendezvous => Some(0),
             Cap::One => Some(1),
+            Cap::Medium => Some(MEDIUM),
             Cap::Large => Some(LARGE),
             Cap::Unbounded => None,
         }
@@ -333,6 +346,32 @@ impl AsyncChannel for Weir {
     }
 }
 
+/// weir's channel, blocking forms (`send_blocking` / `recv_blocking`) on OS threads.
+pub struct WeirBlocking;
+
+impl BlockingChannel for WeirBlocking {
+    const NAME: &'static str = "weir_blocking";
+    type Tx<T: Send + 'static> = weir::channel::Sender<T>;
+    type Rx<T: Send + 'static> = weir::channel::Receiver<T>;
+
+    fn channel<T: Send + 'static>(cap: Cap) -> (Self::Tx<T>, Self::Rx<T>) {
+        Weir::channel(cap)
+    }
+
+    fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) {
+        if tx.send_blocking(v).is_err() {
+            panic!("weir: send_blocking on a closed channel");
+        }
+    }
+
+    fn recv<T: Send + 'static>(rx: &Self::Rx<T>) -> T {
+        match rx.recv_blocking() {
+            Ok(v) => v,
+            Err(err) => panic!("weir: recv_blocking failed: {err}"),
+        }
+    }
+}
+
 /// Percentiles of a set of latencies.
 #[derive(Clone, Copy, Debug)]
 pub struct Percentiles {
@@ -388,6 +427,8 @@ mod tests {
         assert!(Shape::Seq.fits(Cap::Unbounded, 100_000));
         assert!(Shape::Seq.fits(Cap::Large, 100_000));
         assert!(!Shape::Seq.fits(Cap::One, 100_000));
+        assert!(!Shape::Seq.fits(Cap::Medium, 100_000));
+        assert!(Shape::Seq.fits(Cap::Medium, 1000));
         assert!(!Shape::Seq.fits(Cap::Rendezvous, 1));
         assert!(Shape::Spsc.fits(Cap::Rendezvous, 100_000));
     }
@@ -402,6 +443,17 @@ mod tests {
         assert_eq!(p.p999, Duration::from_nanos(999));
         assert_eq!(p.max, Duration::from_nanos(1000));
         assert!(Percentiles::of(&mut []).is_none());
+    }
+
+    #[test]
+    fn every_shape_moves_every_message_blocking() {
+        for cap in Cap::ALL {
+            for shape in Shape::ALL {
+                if shape.fits(cap, 1000) {
+                    run_blocking::<WeirBlocking, usize>(shape, cap, 1000);
+                }
+            }
+        }
     }
 
     #[test]

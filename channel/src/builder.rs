@@ -294,7 +294,8 @@ impl Builder {
         probe!(Event::ChannelNew {
             channel: chan.id,
             capacity,
-            location
+            location,
+            name: chan.name.as_deref().unwrap_or("")
         });
         let _ = (capacity, location);
         Ok((Sender { chan: chan.clone() }, Receiver { chan }))

@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use weir_probes::{probe, ChannelOp, Event};
+use weir_probes::{probe, ChannelOp, Event, RecvLatency};
 
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
@@ -94,7 +94,10 @@ impl<T> Chan<T> {
     /// Wakes a sender after a value came out.
     #[inline]
     fn after_recv(&self) {
-        probe!(Event::ChannelRecv { channel: self.id });
+        probe!(Event::ChannelRecv {
+            channel: self.id,
+            latency: RecvLatency::Unmeasured
+        });
         if let Some(g) = &self.guard {
             g.received(self, self.chaos_latency_us());
         }
@@ -258,8 +261,7 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<(), SendError<T>>> {
-        let was_waiting = *waited;
-        let out = match &self.flavor {
+        match &self.flavor {
             Flavor::Zero(z) => {
                 let out = z.poll_send(node, cx, waited);
                 if let Poll::Ready(Ok(())) = out {
@@ -284,9 +286,7 @@ impl<T> Chan<T> {
                 }
             }
             Flavor::Array(a) => self.poll_array_send(a, node, cx, waited),
-        };
-        self.wait_probes(ChannelOp::Send, was_waiting, *waited, out.is_ready());
-        out
+        }
     }
 
     fn poll_array_send(
@@ -349,7 +349,6 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<T, RecvError>> {
-        let was_waiting = *waited;
         // An injected stall (the `chaos` feature) holds every receive: one parked on the
         // queue before the stall leaves it first (passing on a wake-up it got), except on a
         // rendezvous, where a value may already sit in its node.
@@ -374,7 +373,10 @@ impl<T> Chan<T> {
             Flavor::Zero(z) => {
                 let out = z.poll_recv(node, cx, waited);
                 if let Poll::Ready(Ok(_)) = out {
-                    probe!(Event::ChannelRecv { channel: self.id });
+                    probe!(Event::ChannelRecv {
+                        channel: self.id,
+                        latency: RecvLatency::Unmeasured
+                    });
                     if let Some(g) = &self.guard {
                         g.received(self, self.chaos_latency_us());
                     }
@@ -410,7 +412,6 @@ impl<T> Chan<T> {
             },
             (out, _) => out,
         };
-        self.wait_probes(ChannelOp::Recv, was_waiting, *waited, out.is_ready());
         out
     }
 
@@ -457,23 +458,6 @@ impl<T> Chan<T> {
                 }
             }
         }
-    }
-
-    #[inline]
-    fn wait_probes(&self, op: ChannelOp, was_waiting: bool, waiting: bool, ready: bool) {
-        if !was_waiting && waiting {
-            probe!(Event::ChannelWaitStart {
-                channel: self.id,
-                op
-            });
-        }
-        if waiting && ready {
-            probe!(Event::ChannelWaitEnd {
-                channel: self.id,
-                op
-            });
-        }
-        let _ = (op, was_waiting, waiting, ready);
     }
 
     /// A send future is dropped (after or without completing).

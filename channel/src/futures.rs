@@ -11,6 +11,9 @@ use weir_runtime::time::{Instant, Sleep};
 
 use weir_breaker::{Nanos, RawPermit};
 
+use weir_probes::{probe, ChannelOp, Event};
+
+use crate::call_site::CallSite;
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
@@ -32,9 +35,30 @@ pub struct SendFuture<'a, T> {
     /// The send probe point's injected faults were consulted already (the `chaos` feature).
     #[cfg_attr(not(feature = "chaos"), allow(dead_code))]
     probed: bool,
+    /// Where `send` was called (for the wait probes).
+    site: CallSite,
+}
+
+/// The wait probes of one poll: the wait starts at the poll that first queued the operation
+/// and ends at the poll of a queued operation that returns (cancellation is reported by the
+/// channel's `cancel_*`).
+#[inline(always)]
+fn wait_probes(channel: u64, op: ChannelOp, site: CallSite, was: bool, waits: bool, ready: bool) {
+    if !was && waits {
+        probe!(Event::ChannelWaitStart {
+            channel,
+            op,
+            location: site.location()
+        });
+    }
+    if waits && ready {
+        probe!(Event::ChannelWaitEnd { channel, op });
+    }
+    let _ = (channel, op, site, was, waits, ready);
 }
 
 impl<'a, T> SendFuture<'a, T> {
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn new(chan: &'a Chan<T>, value: T, coop: bool) -> Self {
         SendFuture {
             chan,
@@ -43,6 +67,7 @@ impl<'a, T> SendFuture<'a, T> {
             done: false,
             coop,
             probed: false,
+            site: CallSite::caller(),
         }
     }
 
@@ -83,7 +108,16 @@ impl<T> Future for SendFuture<'_, T> {
                 return Poll::Ready(Err(SendError(v)));
             }
         }
+        let was_waiting = this.waited;
         let out = this.chan.poll_send(node, cx, &mut this.waited);
+        wait_probes(
+            this.chan.id,
+            ChannelOp::Send,
+            this.site,
+            was_waiting,
+            this.waited,
+            out.is_ready(),
+        );
         if out.is_ready() {
             this.done = true;
             if let Some(r) = restore {
@@ -127,6 +161,8 @@ pub struct RecvFuture<'a, T> {
     coop: bool,
     /// Breaker bookkeeping; untouched on a plain channel.
     guarded: Guarded,
+    /// Where `recv` was called (for the wait probes).
+    site: CallSite,
 }
 
 /// What a receive on a guarded channel carries between polls.
@@ -146,6 +182,7 @@ struct Guarded {
 }
 
 impl<'a, T> RecvFuture<'a, T> {
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn new(chan: &'a Chan<T>, coop: bool) -> Self {
         RecvFuture {
             chan,
@@ -154,10 +191,12 @@ impl<'a, T> RecvFuture<'a, T> {
             done: false,
             coop,
             guarded: Guarded::default(),
+            site: CallSite::caller(),
         }
     }
 
     /// A receive whose caller resolves the outcome with the permit taken by `take_permit`.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn new_checked(chan: &'a Chan<T>) -> Self {
         let mut f = Self::new(chan, true);
         f.guarded.checked = true;
@@ -286,6 +325,7 @@ impl<T> RecvFuture<'_, T> {
             None
         };
         let chan = this.chan;
+        let was_waiting = this.waited;
         let out = match &chan.guard {
             None => {
                 // SAFETY: as for `SendFuture`.
@@ -294,6 +334,14 @@ impl<T> RecvFuture<'_, T> {
             }
             Some(guard) => this.poll_guarded(guard, cx),
         };
+        wait_probes(
+            chan.id,
+            ChannelOp::Recv,
+            this.site,
+            was_waiting,
+            this.waited,
+            out.is_ready(),
+        );
         if out.is_ready() {
             this.done = true;
             // A closed-and-empty result is progress too: a loop on it still yields when its
@@ -355,6 +403,7 @@ pub struct RecvTimeoutFuture<'a, T> {
 
 #[cfg(not(loom))]
 impl<'a, T> RecvTimeoutFuture<'a, T> {
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn new(chan: &'a Chan<T>, deadline: Instant) -> Self {
         RecvTimeoutFuture {
             recv: RecvFuture::new(chan, true),

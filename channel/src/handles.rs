@@ -162,6 +162,7 @@ impl<T> Sender<T> {
     /// the exception — the select commits atomically with its partner, so a send branch that
     /// loses delivered nothing. To bound a rendezvous send in time exactly, race it against a
     /// sleep in [`select!`](crate::select!) rather than wrapping it in `time::timeout`.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn send(&self, value: T) -> SendFuture<'_, T> {
         SendFuture::new(self.target(), value, true)
     }
@@ -177,6 +178,7 @@ impl<T> Sender<T> {
 
     /// Sends `value`, blocking this thread while the channel is full. Usable from any thread;
     /// inside an async task prefer [`Sender::send`].
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
         let chan = self.target();
         if chan.chaos_drop() {
@@ -208,6 +210,7 @@ impl<T> Receiver<T> {
     /// Once the channel is closed, buffered values are still received; after them this
     /// returns `Err(RecvError::Closed)` at once, without waiting or allocating. Cancel-safe:
     /// dropping the future never loses a value.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv(&self) -> RecvFuture<'_, T> {
         RecvFuture::new(&self.chan, true)
     }
@@ -215,6 +218,7 @@ impl<T> Receiver<T> {
     /// Receives a value, blocking this thread while the channel is empty. Usable from any
     /// thread; inside an async task prefer [`Receiver::recv`].
     #[inline]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv_blocking(&self) -> Result<T, RecvError> {
         if self.chan.guard.is_some() || self.chan.chaos_stalled() {
             return block_on(RecvFuture::new(&self.chan, false));
@@ -231,6 +235,7 @@ impl<T> Receiver<T> {
 
     /// Like [`Receiver::recv_blocking`], giving up after `timeout`.
     #[cfg(not(loom))]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv_blocking_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         self.recv_blocking_until(deadline)
@@ -238,6 +243,7 @@ impl<T> Receiver<T> {
 
     /// Like [`Receiver::recv_blocking`], giving up at `deadline`.
     #[cfg(not(loom))]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv_blocking_deadline(
         &self,
         deadline: std::time::Instant,
@@ -246,6 +252,7 @@ impl<T> Receiver<T> {
     }
 
     #[cfg(not(loom))]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     fn recv_blocking_until(
         &self,
         deadline: Option<std::time::Instant>,
@@ -351,6 +358,7 @@ impl<T> Receiver<T> {
     /// # Panics
     /// When it has to wait outside a weir runtime with timers enabled (as `time::sleep`).
     #[cfg(not(loom))]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv_timeout(&self, timeout: Duration) -> RecvTimeoutFuture<'_, T> {
         let now = weir_runtime::time::Instant::now();
         // `Instant::saturating_add` is crate-private in the runtime: saturate here at a
@@ -364,6 +372,7 @@ impl<T> Receiver<T> {
 
     /// Receives a value, waiting until `deadline` at most. See [`Receiver::recv_timeout`].
     #[cfg(not(loom))]
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub fn recv_deadline(&self, deadline: weir_runtime::time::Instant) -> RecvTimeoutFuture<'_, T> {
         RecvTimeoutFuture::new(&self.chan, deadline)
     }

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+mod call_site;
 mod channel;
 #[cfg(feature = "chaos")]
 pub mod chaos;

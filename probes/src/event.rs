@@ -1,8 +1,10 @@
 //! The probe vocabulary: one enum for every event weir reports.
 //!
 //! Events are small `Copy` values: building one never allocates. Task ids are not fields
-//! except where an event names a task other than the current one; the backend stamps every
-//! event with [`crate::context::current_task`].
+//! except where an event names a task other than the current one: every event is stamped with
+//! the current task and worker ([`crate::Stamp`]) after its probe's is-enabled check passed.
+//! [`crate::Probe`] names the variants without their fields (one probe per variant), and
+//! [`crate::table`] documents every field as each backend sees it.
 
 use core::panic::Location;
 
@@ -26,10 +28,51 @@ pub enum ChannelOp {
     Recv,
 }
 
+/// How long a receive's answer took to arrive (see [`Event::ChannelRecv`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvLatency {
+    /// Not measured: a value from a channel that does not stamp its sends.
+    Unmeasured,
+    /// A value that was sent `nanos` before this receive took it (send-to-receive delay;
+    /// measured where send stamps are on, at the stamps' resolution).
+    Queued {
+        /// Send-to-receive delay in nanoseconds.
+        nanos: u64,
+    },
+    /// No value: the channel was closed and drained, and this receive returned `nanos` after
+    /// the close. For a receiver that the close woke, that is the close-to-wake latency.
+    AfterClose {
+        /// Close-to-return delay in nanoseconds.
+        nanos: u64,
+    },
+}
+
+impl RecvLatency {
+    /// The kind as a number (the USDT argument): 0 unmeasured, 1 queued, 2 after close.
+    pub const fn code(self) -> u64 {
+        match self {
+            RecvLatency::Unmeasured => 0,
+            RecvLatency::Queued { .. } => 1,
+            RecvLatency::AfterClose { .. } => 2,
+        }
+    }
+
+    /// The delay in nanoseconds (0 when unmeasured).
+    pub const fn nanos(self) -> u64 {
+        match self {
+            RecvLatency::Unmeasured => 0,
+            RecvLatency::Queued { nanos } | RecvLatency::AfterClose { nanos } => nanos,
+        }
+    }
+}
+
 /// Everything the runtime, the timers and the channels report.
+///
+/// Adding a variant: add it to [`crate::Probe`] and [`crate::table::PROBES`] too (the
+/// compiler's exhaustiveness checks in the backends point at the rest).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Event {
+pub enum Event<'a> {
     /// A task was spawned at `location`.
     TaskSpawn {
         /// The new task.
@@ -89,16 +132,21 @@ pub enum Event {
         capacity: usize,
         /// Where it was created.
         location: &'static Location<'static>,
+        /// The name given to the builder (`""` when unnamed); valid while the event is handled.
+        name: &'a str,
     },
     /// A value was sent on a channel.
     ChannelSend {
         /// The channel.
         channel: u64,
     },
-    /// A value was received from a channel.
+    /// A receive returned: with a value, or with `Closed` once the channel was closed and
+    /// drained (`latency` tells which).
     ChannelRecv {
         /// The channel.
         channel: u64,
+        /// Send-to-receive or close-to-return delay.
+        latency: RecvLatency,
     },
     /// A channel was closed, waking `woken` parked tasks and threads.
     ChannelClose {
@@ -113,6 +161,8 @@ pub enum Event {
         channel: u64,
         /// What it waits to do.
         op: ChannelOp,
+        /// Where the operation was called (the `#[track_caller]` location of the `.await`).
+        location: &'static Location<'static>,
     },
     /// The current task stops waiting on a channel.
     ChannelWaitEnd {
@@ -146,4 +196,53 @@ pub enum Event {
         /// Degraded after this event.
         degraded: bool,
     },
+}
+
+impl YieldReason {
+    /// The reason as a number (the USDT argument): 0 budget, 1 explicit, 2 backoff.
+    pub const fn code(self) -> u64 {
+        match self {
+            YieldReason::Budget => 0,
+            YieldReason::Explicit => 1,
+            YieldReason::Backoff => 2,
+        }
+    }
+}
+
+impl ChannelOp {
+    /// The operation as a number (the USDT argument): 0 send, 1 receive.
+    pub const fn code(self) -> u64 {
+        match self {
+            ChannelOp::Send => 0,
+            ChannelOp::Recv => 1,
+        }
+    }
+}
+
+impl Event<'_> {
+    /// The probe this event is emitted on.
+    pub const fn probe(&self) -> crate::Probe {
+        use crate::Probe as P;
+        match self {
+            Event::TaskSpawn { .. } => P::TaskSpawn,
+            Event::PollStart => P::PollStart,
+            Event::PollEnd { .. } => P::PollEnd,
+            Event::TaskWake { .. } => P::TaskWake,
+            Event::TaskComplete { .. } => P::TaskComplete,
+            Event::WorkerPark { .. } => P::WorkerPark,
+            Event::WorkerUnpark { .. } => P::WorkerUnpark,
+            Event::WorkerSteal { .. } => P::WorkerSteal,
+            Event::Yield { .. } => P::Yield,
+            Event::TimerFire { .. } => P::TimerFire,
+            Event::ChannelNew { .. } => P::ChannelNew,
+            Event::ChannelSend { .. } => P::ChannelSend,
+            Event::ChannelRecv { .. } => P::ChannelRecv,
+            Event::ChannelClose { .. } => P::ChannelClose,
+            Event::ChannelWaitStart { .. } => P::ChannelWaitStart,
+            Event::ChannelWaitEnd { .. } => P::ChannelWaitEnd,
+            Event::BreakerTransition { .. } => P::BreakerTransition,
+            Event::SloEvaluation { .. } => P::SloEvaluation,
+            Event::SloDegrade { .. } => P::SloDegrade,
+        }
+    }
 }

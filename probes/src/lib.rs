@@ -1,56 +1,85 @@
 //! Probe points of the weir runtime.
 //!
-//! This crate owns three things and depends on nothing else of weir:
+//! This crate owns these things and depends on nothing else of weir:
 //!
-//! * [`Event`]: the one vocabulary of everything the scheduler, timers and channels report;
+//! * [`Event`]: the one vocabulary of everything the scheduler, timers and channels report,
+//!   and [`Probe`], its variants' names (one probe per variant);
 //! * [`probe!`]: the macro every call site uses. Without a backend feature (`usdt`, `record`)
 //!   it expands to dead code that the compiler removes, so a probe costs nothing;
 //! * [`context`]: the thread-local scheduler context (current task id, current worker id) that
-//!   the runtime sets on every poll and that every event is stamped with.
+//!   the runtime sets on every poll and that every event is stamped with;
+//! * [`table`]: every probe's arguments as a tracer sees them (the documented probe table);
+//! * the backends: USDT notes (`usdt`) and the in-process recorder (`record`).
 //!
-//! Backends (USDT notes, the in-process recorder) plug in behind [`dispatch`].
+//! Is-enabled first: a call site compiled in checks its probe ([`Probe::is_enabled`]: one
+//! load and one branch per backend) before it builds the event, reads the context or reads a
+//! clock. Only then does [`dispatch`] stamp the event and hand it to the backends.
 
 #![warn(missing_docs)]
 
 pub mod context;
 mod event;
+mod probe;
+pub mod table;
 
-pub use event::{ChannelOp, Event, YieldReason};
+#[cfg(feature = "record")]
+mod record;
+#[cfg(all(feature = "usdt", weir_usdt))]
+mod usdt;
+
+pub use event::{ChannelOp, Event, RecvLatency, YieldReason};
+pub use probe::Probe;
 
 /// Whether any probe backend is compiled in.
 pub const ENABLED: bool = cfg!(any(feature = "usdt", feature = "record"));
 
-/// Hands one event to the compiled-in backends. Call it through [`probe!`], which removes the
-/// call entirely when no backend is enabled.
-#[inline]
-pub fn dispatch(event: Event) {
-    let _task = context::current_task();
-    #[cfg(any(feature = "usdt", feature = "record"))]
-    backend::emit(_task, &event);
-    let _ = event;
+/// What every event is stamped with: who emitted it. Read from [`context`] only after the
+/// probe's is-enabled check passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The task being polled on the emitting thread ([`context::NO_TASK`] outside a task).
+    pub task: u64,
+    /// The runtime worker of the emitting thread ([`context::NO_WORKER`] off the runtime).
+    pub worker: u32,
 }
 
-#[cfg(any(feature = "usdt", feature = "record"))]
-mod backend {
-    use crate::Event;
-
-    /// The backends arrive with the probes issue; until then an enabled build counts events so
-    /// that a test can see the call sites fire.
-    pub(crate) fn emit(_task: u64, _event: &Event) {
-        EMITTED.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+impl Stamp {
+    /// The emitting thread's current task and worker.
+    #[inline]
+    pub fn current() -> Stamp {
+        Stamp {
+            task: context::current_task(),
+            worker: context::current_worker(),
+        }
     }
-
-    pub(crate) static EMITTED: core::sync::atomic::AtomicU64 =
-        core::sync::atomic::AtomicU64::new(0);
 }
 
-/// Number of events handed to a backend since the process started (0 without a backend).
+/// Stamps one event and hands it to the compiled-in backends. Call it through [`probe!`],
+/// which checks the probe's is-enabled state first and removes the call entirely when no
+/// backend is compiled in.
+///
+/// Out of line: a call site pays for its is-enabled check only; the stamping and emission
+/// happen here, once per emitted event.
+#[inline(never)]
+pub fn dispatch(event: Event<'_>) {
+    let stamp = Stamp::current();
+    #[cfg(all(feature = "usdt", weir_usdt))]
+    usdt::emit(stamp, &event);
+    // ---- record backend: the recorder (`--features record`) takes the event here ----
+    #[cfg(feature = "record")]
+    if record::is_on(event.probe()) {
+        record::record(stamp, &event);
+    }
+    let _ = (stamp, event);
+}
+
+/// Number of events handed to the recorder since the process started (0 without `record`).
 pub fn emitted() -> u64 {
-    #[cfg(any(feature = "usdt", feature = "record"))]
+    #[cfg(feature = "record")]
     {
-        backend::EMITTED.load(core::sync::atomic::Ordering::Relaxed)
+        record::emitted()
     }
-    #[cfg(not(any(feature = "usdt", feature = "record")))]
+    #[cfg(not(feature = "record"))]
     {
         0
     }
@@ -58,13 +87,15 @@ pub fn emitted() -> u64 {
 
 /// Emits a probe event: `probe!(Event::TaskWake { task })`.
 ///
-/// With no backend feature the event expression is still type-checked but sits behind
-/// `if false`, so it is never built and the optimiser drops it.
+/// Expands to `if Probe::TaskWake.is_enabled() { dispatch(Event::TaskWake { task }) }`: the
+/// event's fields are computed only when a backend wants the event.
 #[cfg(any(feature = "usdt", feature = "record"))]
 #[macro_export]
 macro_rules! probe {
-    ($event:expr) => {
-        $crate::dispatch($event)
+    ($event:ident :: $variant:ident $($fields:tt)*) => {
+        if $crate::Probe::$variant.is_enabled() {
+            $crate::dispatch($event::$variant $($fields)*);
+        }
     };
 }
 
@@ -75,9 +106,31 @@ macro_rules! probe {
 #[cfg(not(any(feature = "usdt", feature = "record")))]
 #[macro_export]
 macro_rules! probe {
-    ($event:expr) => {
+    ($event:ident :: $variant:ident $($fields:tt)*) => {
         if false {
-            let _ = $event;
+            let _ = $crate::Probe::$variant;
+            let _ = $event::$variant $($fields)*;
         }
     };
+}
+
+/// Whether a backend wants `Probe::$variant`'s events now: for the work a call site does only
+/// to feed a probe (a clock read for a latency field). `false`, a constant, without a backend.
+#[cfg(any(feature = "usdt", feature = "record"))]
+#[macro_export]
+macro_rules! probe_enabled {
+    ($variant:ident) => {
+        $crate::Probe::$variant.is_enabled()
+    };
+}
+
+/// Whether a backend wants `Probe::$variant`'s events now: for the work a call site does only
+/// to feed a probe (a clock read for a latency field). `false`, a constant, without a backend.
+#[cfg(not(any(feature = "usdt", feature = "record")))]
+#[macro_export]
+macro_rules! probe_enabled {
+    ($variant:ident) => {{
+        let _ = $crate::Probe::$variant;
+        false
+    }};
 }

@@ -237,3 +237,172 @@ fn a_read_buf_swapped_by_the_reader_is_an_error_not_a_panic() {
         assert!(Swapper.read(&mut b).await.is_err());
     });
 }
+
+/// Always ready, one byte per read: a reader that never makes a task wait.
+struct Dribble {
+    left: usize,
+}
+
+impl AsyncRead for Dribble {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.left > 0 && buf.remaining() > 0 {
+            buf.put_slice(b"x");
+            self.left -= 1;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Always ready, one byte per write.
+struct OneByte(usize);
+
+impl AsyncWrite for OneByte {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = buf.len().min(1);
+        self.0 += n;
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Runs `work` on a current-thread runtime next to a task that only raises a flag, and checks
+/// that `work` let that task run before it finished: it spent its coop budget and yielded.
+fn lets_others_run<F: std::future::Future<Output = ()>>(name: &str, work: F) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    block_on(async {
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let other = weir_runtime::spawn(async move { flag.store(true, Ordering::SeqCst) });
+        work.await;
+        let saw = ran.load(Ordering::SeqCst);
+        other.await.unwrap();
+        assert!(
+            saw,
+            "{name} over always-ready IO never yielded to the other task"
+        );
+    });
+}
+
+const LOOPS: usize = 5_000;
+
+#[test]
+fn util_futures_over_ready_io_spend_the_coop_budget() {
+    lets_others_run("copy", async {
+        let n = copy(&mut Dribble { left: LOOPS }, &mut OneByte(0)).await;
+        assert_eq!(n.unwrap(), LOOPS as u64);
+    });
+    lets_others_run("read_exact", async {
+        let mut buf = vec![0; LOOPS];
+        let n = Dribble { left: LOOPS }.read_exact(&mut buf).await;
+        assert_eq!(n.unwrap(), LOOPS);
+    });
+    lets_others_run("read_to_end", async {
+        let mut v = Vec::with_capacity(LOOPS);
+        let n = Dribble { left: LOOPS }.read_to_end(&mut v).await;
+        assert_eq!(n.unwrap(), LOOPS);
+    });
+    lets_others_run("read_to_string", async {
+        let mut s = String::new();
+        let n = Dribble { left: LOOPS }.read_to_string(&mut s).await;
+        assert_eq!(n.unwrap(), LOOPS);
+    });
+    lets_others_run("read_line", async {
+        let mut s = String::new();
+        let mut r = BufReader::with_capacity(1, Dribble { left: LOOPS });
+        assert_eq!(r.read_line(&mut s).await.unwrap(), LOOPS);
+    });
+    lets_others_run("read_until", async {
+        let mut v = Vec::new();
+        let mut r = BufReader::with_capacity(1, Dribble { left: LOOPS });
+        assert_eq!(r.read_until(b'\n', &mut v).await.unwrap(), LOOPS);
+    });
+    lets_others_run("write_all", async {
+        let mut w = OneByte(0);
+        w.write_all(&[7; LOOPS]).await.unwrap();
+        assert_eq!(w.0, LOOPS);
+    });
+}
+
+/// Hands out `data` in `chunk`-byte reads, then fails with `ConnectionReset`.
+struct ThenFail {
+    data: &'static [u8],
+    chunk: usize,
+}
+
+impl AsyncRead for ThenFail {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.data.is_empty() {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        let n = self.chunk.min(self.data.len()).min(buf.remaining());
+        buf.put_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn read_line_keeps_the_valid_utf8_prefix_on_an_io_error() {
+    block_on(async {
+        let mut line = String::from("kept:");
+        let mut r = BufReader::with_capacity(
+            4,
+            ThenFail {
+                data: "partiæl line".as_bytes(),
+                chunk: 3,
+            },
+        );
+        let err = r.read_line(&mut line).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(line, "kept:partiæl line");
+
+        // Bytes that are not UTF-8 are not appended, error or not.
+        let mut line = String::from("kept:");
+        let mut r = BufReader::new(ThenFail {
+            data: &[b'a', 0xff],
+            chunk: 2,
+        });
+        let err = r.read_line(&mut line).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(line, "kept:");
+    });
+}
+
+#[test]
+fn read_to_end_does_not_reallocate_a_vec_that_fits() {
+    block_on(async {
+        let data = [5u8; 100];
+        let mut v = Vec::with_capacity(100);
+        let before = v.as_ptr();
+        assert_eq!((&data[..]).read_to_end(&mut v).await.unwrap(), 100);
+        assert_eq!(v.capacity(), 100, "a Vec that fit the stream was grown");
+        assert_eq!(v.as_ptr(), before);
+        // An empty stream into an empty Vec allocates nothing.
+        let mut empty = Vec::new();
+        assert_eq!((&b""[..]).read_to_end(&mut empty).await.unwrap(), 0);
+        assert_eq!(empty.capacity(), 0);
+        // And a Vec that does not fit still grows to take everything, from a trickle too.
+        let big: Vec<u8> = (0..5_000u32).map(|i| i as u8).collect();
+        let mut v = Vec::with_capacity(10);
+        trickle(&big, 7).read_to_end(&mut v).await.unwrap();
+        assert_eq!(v, big);
+    });
+}

@@ -110,3 +110,28 @@ fn connecting_to_a_missing_path_fails_with_not_found() {
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
     });
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn abstract_socket_names_bind_and_connect() {
+    use std::os::linux::net::SocketAddrExt;
+    let name = format!("weir-abstract-{}", std::process::id());
+    let path = format!("\0{name}");
+    multi().block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let local = listener.local_addr().unwrap();
+        assert_eq!(local.as_abstract_name(), Some(name.as_bytes()));
+        assert_eq!(local.as_pathname(), None);
+        let server = spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            s.write_all(b"abstract").await.unwrap();
+        });
+        let mut c = UnixStream::connect(&path).await.unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"abstract");
+        server.await.unwrap();
+        // No file was made for it.
+        assert!(!std::path::Path::new(&name).exists());
+    });
+}

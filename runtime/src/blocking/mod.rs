@@ -111,6 +111,8 @@ struct State {
     num_idle: usize,
     /// Idle threads already signalled for queued work (so one push wakes one thread).
     num_notified: usize,
+    /// Closures queued or running; a paused clock does not auto-advance past them.
+    busy: usize,
     shutdown: bool,
 }
 
@@ -124,6 +126,7 @@ impl Pool {
                     num_threads: 0,
                     num_idle: 0,
                     num_notified: 0,
+                    busy: 0,
                     shutdown: false,
                 }),
                 work: Condvar::new(),
@@ -144,6 +147,7 @@ impl Pool {
             return Err(task);
         }
         state.queue.push_back(task);
+        state.busy += 1;
         if state.num_idle > state.num_notified {
             state.num_notified += 1;
             self.inner.work.notify_one();
@@ -166,6 +170,7 @@ impl Pool {
                 }
                 Err(_) => {
                     state.num_threads -= 1;
+                    state.busy -= 1;
                     let task = state.queue.pop_back().expect("just pushed");
                     return Err(task);
                 }
@@ -180,6 +185,11 @@ impl Pool {
 
     pub(crate) fn num_idle_threads(&self) -> usize {
         self.lock().num_idle
+    }
+
+    /// Whether a closure is queued or running (counted until its completion was published).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.lock().busy != 0
     }
 
     pub(crate) fn queue_depth(&self) -> usize {
@@ -244,6 +254,7 @@ impl Inner {
                 task.poll();
                 drop(_enter);
                 state = self.lock();
+                state.busy -= 1;
             }
             if state.shutdown {
                 break;

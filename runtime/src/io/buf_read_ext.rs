@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::budget::poll_step;
 use super::read_ext::push_utf8;
 use super::AsyncBufRead;
 
@@ -26,6 +27,8 @@ pub trait AsyncBufReadExt: AsyncBufRead {
 
     /// Appends one line, with its `\n`, to `buf`; returns how many bytes it appended (0 at
     /// the end of the stream). A line that is not UTF-8 is `InvalidData` and is not appended.
+    /// On an IO error, the bytes read before it stay appended if they are valid UTF-8 (as
+    /// with std's `read_line`).
     fn read_line<'a>(&'a mut self, buf: &'a mut String) -> ReadLine<'a, Self>
     where
         Self: Unpin,
@@ -49,7 +52,7 @@ fn poll_read_until<R: AsyncBufRead + Unpin + ?Sized>(
 ) -> Poll<io::Result<usize>> {
     loop {
         let (done, used) = {
-            let available = ready!(Pin::new(&mut *reader).poll_fill_buf(cx))?;
+            let available = ready!(poll_step(cx, |cx| Pin::new(&mut *reader).poll_fill_buf(cx)))?;
             match available.iter().position(|&b| b == delim) {
                 Some(i) => {
                     buf.extend_from_slice(&available[..=i]);
@@ -103,13 +106,20 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadLine<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let mut read = 0;
-        ready!(poll_read_until(
+        match ready!(poll_read_until(
             this.reader,
             cx,
             b'\n',
             &mut this.bytes,
             &mut read
-        ))?;
-        Poll::Ready(push_utf8(this.out, std::mem::take(&mut this.bytes)))
+        )) {
+            Ok(_) => Poll::Ready(push_utf8(this.out, std::mem::take(&mut this.bytes))),
+            Err(e) => {
+                // As std's `read_line`: the bytes read before the error stay appended when they
+                // are valid UTF-8 (a partial line is not thrown away), otherwise none are.
+                let _ = push_utf8(this.out, std::mem::take(&mut this.bytes));
+                Poll::Ready(Err(e))
+            }
+        }
     }
 }

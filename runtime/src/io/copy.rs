@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::budget::poll_step;
 use super::{AsyncRead, AsyncWrite, ReadBuf};
 
 const BUFFER: usize = 8 * 1024;
@@ -50,7 +51,9 @@ impl Copy {
         loop {
             if self.pos == self.cap && !self.read_done {
                 let mut buf = ReadBuf::new(&mut self.buf);
-                let n = ready!(super::read_ext::poll_read_into(reader, cx, &mut buf))?;
+                let n = ready!(poll_step(cx, |cx| super::read_ext::poll_read_into(
+                    reader, cx, &mut buf
+                )))?;
                 if n == 0 {
                     self.read_done = true;
                 } else {
@@ -59,8 +62,8 @@ impl Copy {
                 }
             }
             while self.pos < self.cap {
-                let n =
-                    ready!(Pin::new(&mut *writer).poll_write(cx, &self.buf[self.pos..self.cap]))?;
+                let chunk = &self.buf[self.pos..self.cap];
+                let n = ready!(poll_step(cx, |cx| Pin::new(&mut *writer).poll_write(cx, chunk)))?;
                 if n == 0 {
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::WriteZero,

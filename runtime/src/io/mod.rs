@@ -13,6 +13,7 @@
 
 mod async_read;
 mod async_write;
+mod budget;
 mod buf_read_ext;
 mod buf_reader;
 mod buf_writer;

@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::budget::poll_step;
 use super::{AsyncRead, ReadBuf};
 
 /// The reading methods people `.await`, for every [`AsyncRead`].
@@ -111,7 +112,11 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
         let this = self.get_mut();
         while this.pos < this.buf.len() {
             let mut buf = ReadBuf::new(&mut this.buf[this.pos..]);
-            let n = ready!(poll_read_into(this.reader, cx, &mut buf))?;
+            let n = ready!(poll_step(cx, |cx| poll_read_into(
+                this.reader,
+                cx,
+                &mut buf
+            )))?;
             if n == 0 {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -137,22 +142,36 @@ pub struct ReadToEnd<'a, R: ?Sized> {
     start: usize,
 }
 
+/// Bytes of the probe read that `read_to_end` makes when the `Vec` is full, before it grows it.
+const PROBE: usize = 32;
+
 /// Appends reads to `vec` until the end of the stream.
+///
+/// A `Vec` whose spare capacity holds the rest of the stream is never reallocated: when it is
+/// full, a small probe read into a stack buffer tells the end of the stream (no growth) from
+/// more data (doubling growth, from 32 bytes).
 pub(crate) fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
     reader: &mut R,
     cx: &mut Context<'_>,
     vec: &mut Vec<u8>,
 ) -> Poll<io::Result<()>> {
     loop {
-        if vec.capacity() - vec.len() < 32 {
-            // Doubling growth, from 32 bytes.
-            vec.reserve(vec.len().max(32));
+        if vec.len() == vec.capacity() {
+            let mut probe = [0u8; PROBE];
+            let mut buf = ReadBuf::new(&mut probe);
+            let n = ready!(poll_step(cx, |cx| poll_read_into(reader, cx, &mut buf)))?;
+            if n == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            vec.reserve(vec.len().max(PROBE));
+            vec.extend_from_slice(buf.filled());
+            continue;
         }
         let len = vec.len();
         let spare = vec.spare_capacity_mut();
         let spare_len = spare.len();
         let mut buf = ReadBuf::uninit(spare);
-        let n = ready!(poll_read_into(reader, cx, &mut buf))?;
+        let n = ready!(poll_step(cx, |cx| poll_read_into(reader, cx, &mut buf)))?;
         if n == 0 {
             return Poll::Ready(Ok(()));
         }

@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::budget::poll_step;
 use super::AsyncWrite;
 
 /// The writing methods people `.await`, for every [`AsyncWrite`].
@@ -75,7 +76,8 @@ pub(crate) fn poll_write_all<W: AsyncWrite + Unpin + ?Sized>(
     buf: &mut &[u8],
 ) -> Poll<io::Result<()>> {
     while !buf.is_empty() {
-        let n = ready!(Pin::new(&mut *writer).poll_write(cx, buf))?;
+        let chunk: &[u8] = buf;
+        let n = ready!(poll_step(cx, |cx| Pin::new(&mut *writer).poll_write(cx, chunk)))?;
         if n == 0 {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::WriteZero,

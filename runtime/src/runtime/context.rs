@@ -3,29 +3,52 @@
 //! Worker threads, `block_on` callers and `Runtime::enter` guards set a thread-local handle;
 //! `weir::spawn`, timers and `Handle::current` read it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use crate::scheduler;
 
 crate::sync::thread_local! {
     static CURRENT: RefCell<Option<scheduler::Handle>> = const { RefCell::new(None) };
+    /// How many guards are entered on this thread: each guard knows its own depth, so one
+    /// dropped out of order is caught instead of restoring a context that is no longer current.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Restores the previous runtime context when dropped.
 pub(crate) struct SetGuard {
     prev: Option<scheduler::Handle>,
+    depth: usize,
 }
 
 pub(crate) fn enter(handle: scheduler::Handle) -> SetGuard {
     let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
-    SetGuard { prev }
+    let depth = DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    SetGuard { prev, depth }
 }
 
 impl Drop for SetGuard {
     fn drop(&mut self) {
+        let depth = DEPTH.try_with(Cell::get).unwrap_or(self.depth);
+        if depth != self.depth {
+            // Restoring now would resurrect a context whose guard is still alive (or one
+            // already left): a later `spawn` would reach a runtime that may be gone. Leave the
+            // context as it is and say so, unless the thread is unwinding already.
+            if !std::thread::panicking() {
+                panic!(
+                    "weir: runtime context guards (EnterGuard, from Runtime::enter or \
+                     Handle::enter) dropped out of order: drop them in the reverse order \
+                     they were created"
+                );
+            }
+            return;
+        }
         let prev = self.prev.take();
         let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+        let _ = DEPTH.try_with(|d| d.set(self.depth - 1));
     }
 }
 
@@ -73,4 +96,16 @@ pub(crate) fn current() -> Result<scheduler::Handle, TryCurrentError> {
 /// True when the current worker has other runnable tasks (false outside a runtime).
 pub(crate) fn has_runnable_work() -> bool {
     with_handle(|h| h.has_runnable_work()).unwrap_or(false)
+}
+
+/// Polls the current runtime's IO and timers without sleeping when this worker has nothing
+/// else queued (see `task::yield_now`). Does nothing outside a runtime, or when another thread
+/// holds the driver (it is awake and will see the events itself).
+pub(crate) fn turn_driver_if_idle() {
+    // A clone, not a borrow: the wakers the driver runs may enter a runtime context.
+    if let Ok(handle) = current() {
+        if !handle.has_runnable_work() {
+            handle.driver().poll_timers();
+        }
+    }
 }

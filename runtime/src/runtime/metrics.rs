@@ -46,6 +46,11 @@ impl WorkerCounters {
         bump(&self.parks, 1);
         bump(&self.busy_ns, busy.as_nanos() as u64);
     }
+    /// Busy time of a worker that has not parked (yet): folded in without counting a park, so
+    /// a runtime that never runs out of work still reports the time it worked.
+    pub(crate) fn busy(&self, busy: Duration) {
+        bump(&self.busy_ns, busy.as_nanos() as u64);
+    }
     pub(crate) fn forced_yields(&self, n: u64) {
         bump(&self.forced_yields, n);
     }
@@ -163,7 +168,8 @@ impl RuntimeMetrics {
         self.worker(index).parks.load(Ordering::Relaxed)
     }
 
-    /// Time worker `index` spent awake, up to its last park.
+    /// Time worker `index` spent awake, up to its last park or maintenance pass (or, for a
+    /// current-thread runtime, the end of its last `block_on`).
     pub fn worker_total_busy_duration(&self, index: usize) -> Duration {
         Duration::from_nanos(self.worker(index).busy_ns.load(Ordering::Relaxed))
     }

@@ -61,6 +61,11 @@ impl Runtime {
         &self.handle
     }
 
+    /// The runtime's counters (the same view as [`Handle::metrics`]).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
     /// Spawns a task.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
@@ -124,6 +129,9 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        // Tasks are dropped inside the runtime's context: a destructor may spawn (the task is
+        // then cancelled at once) or read `Handle::current`, as it could while running.
+        let _enter = context::enter(self.handle.inner.clone());
         match &self.handle.inner {
             scheduler::Handle::CurrentThread(shared) => shared.shutdown(timeout),
             scheduler::Handle::MultiThread(shared) => {

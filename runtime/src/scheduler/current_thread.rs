@@ -246,6 +246,7 @@ impl Shared {
                 if let Poll::Ready(out) =
                     crate::coop::with_budget(|| future.as_mut().poll(&mut task_cx))
                 {
+                    this.metrics.worker(0).busy(busy_since.elapsed());
                     return out;
                 }
             }
@@ -266,6 +267,9 @@ impl Shared {
                 continue;
             }
             if ran == 0 {
+                if this.auto_advance_paused_clock(&cx) {
+                    continue;
+                }
                 probe!(Event::WorkerPark { worker: 0 });
                 this.metrics.worker(0).parked(busy_since.elapsed());
                 if let Some(driver) = this.driver.try_lock() {
@@ -275,7 +279,46 @@ impl Shared {
                 probe!(Event::WorkerUnpark { worker: 0 });
             } else {
                 this.driver.poll_timers();
+                // The maintenance pass of a busy thread (one per batch of polls): fold in its
+                // busy time, so a runtime that never parks does not report zero.
+                let now = std::time::Instant::now();
+                this.metrics.worker(0).busy(now - busy_since);
+                busy_since = now;
             }
+        }
+    }
+
+    /// With a paused clock and nothing to run, moves the clock to the next timer instead of
+    /// sleeping (see `time/clock.rs`). True when the caller should look for work again.
+    fn auto_advance_paused_clock(&self, cx: &Context) -> bool {
+        let Some(time) = self.driver.time() else {
+            return false;
+        };
+        if !time.clock().is_paused() || self.blocking.is_busy() {
+            return false;
+        }
+        // IO and due timers get a turn first: only a runtime with nothing at all to do skips
+        // ahead.
+        let Some(driver) = self.driver.try_lock() else {
+            return false;
+        };
+        driver.park(Some(std::time::Duration::ZERO));
+        drop(driver);
+        let queued = cx
+            .core
+            .borrow()
+            .as_ref()
+            .is_some_and(|core| !core.local.is_empty());
+        if queued || self.woken.load(Ordering::Acquire) || !self.injector().is_empty() {
+            return true;
+        }
+        match time.next_timeout() {
+            Some(wait) => {
+                time.clock().advance(wait);
+                time.process();
+                true
+            }
+            None => false,
         }
     }
 

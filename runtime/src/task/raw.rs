@@ -230,7 +230,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     let prev_task = probe_cx::set_current_task(header.id.0);
     probe!(Event::PollStart);
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
-        cell.stage.with_mut(|stage| {
+        // A future that panics is dropped during the unwind, as the panic leaves the poll:
+        // its destructors see `thread::panicking()`, as they would in a plain call stack.
+        let drop_on_unwind = DropFutureOnUnwind(cell);
+        let polled = cell.stage.with_mut(|stage| {
             // SAFETY: RUNNING is ours, which grants exclusive access to the stage; the cell is
             // heap-allocated and never moved, so pinning the future in place is sound.
             let Stage::Running(future) = (unsafe { &mut *stage }) else {
@@ -238,7 +241,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             };
             let future = unsafe { Pin::new_unchecked(future) };
             coop::with_budget(|| future.poll(&mut cx))
-        })
+        });
+        std::mem::forget(drop_on_unwind);
+        polled
     }));
     probe!(Event::PollEnd {
         complete: !matches!(polled, Ok(Poll::Pending))
@@ -258,11 +263,23 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
             ToIdle::Cancel => cancel_and_complete(cell, 1),
         },
         Ok(Poll::Ready(output)) => {
-            set_stage(cell, Stage::Finished(Ok(output)));
+            // The future goes first, on its own: a panic in its Drop is the task's panic
+            // (and must not escape to the worker, which would leave the task unfinished).
+            let result = match drop_future_catching(cell) {
+                None => Ok(output),
+                Some(payload) => {
+                    // The output is never read; a panic in its own Drop adds nothing.
+                    let _ = with_task_id(header.id, || {
+                        panic::catch_unwind(AssertUnwindSafe(|| drop(output)))
+                    });
+                    Err(JoinError::panicked(header.id, payload))
+                }
+            };
+            set_stage(cell, Stage::Finished(result));
             complete(cell, 1);
         }
         Err(payload) => {
-            let payload = drop_future_catching(cell).unwrap_or(payload);
+            // `DropFutureOnUnwind` already dropped the future during the unwind.
             set_stage(
                 cell,
                 Stage::Finished(Err(JoinError::panicked(header.id, payload))),
@@ -272,13 +289,38 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-/// Replaces the stage, dropping the old one inside `catch_unwind`. Returns the payload of a
-/// panic raised by that drop.
+/// Drops the future if the poll unwinds (see `poll`).
+struct DropFutureOnUnwind<'a, F: Future>(&'a Cell<F>);
+
+impl<F: Future> Drop for DropFutureOnUnwind<'_, F> {
+    fn drop(&mut self) {
+        // Still inside the poll: the task id is set. RUNNING is ours (exclusive stage).
+        set_stage(self.0, Stage::Consumed);
+    }
+}
+
+/// Runs `f` (a destructor of the task's future or output) as the task `id`, so that
+/// `task::current_id()` and probes name the task there too, wherever the drop happens.
+fn with_task_id<R>(id: Id, f: impl FnOnce() -> R) -> R {
+    struct Restore(u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            probe_cx::set_current_task(self.0);
+        }
+    }
+    let _restore = Restore(probe_cx::set_current_task(id.0));
+    f()
+}
+
+/// Replaces the stage, dropping the old one inside `catch_unwind` and as the task. Returns the
+/// payload of a panic raised by that drop.
 fn replace_stage_catching<F: Future>(
     cell: &Cell<F>,
     next: Stage<F>,
 ) -> Option<Box<dyn Any + Send>> {
-    panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, next))).err()
+    with_task_id(cell.header.id, || {
+        panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, next))).err()
+    })
 }
 
 fn drop_future_catching<F: Future>(cell: &Cell<F>) -> Option<Box<dyn Any + Send>> {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use weir_probes::{probe, Event};
 
+use super::clock::Clock;
 use super::wheel::Wheel;
 use super::Instant;
 use crate::scheduler::driver::Unpark;
@@ -18,7 +19,7 @@ use crate::scheduler::park::ParkThread;
 use crate::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) struct TimeDriver {
-    origin: std::time::Instant,
+    clock: Clock,
     inner: Mutex<Inner>,
     unpark: Unpark,
 }
@@ -40,7 +41,7 @@ impl TimeDriver {
     /// A time driver whose sleeper is woken through `unpark` (a condvar or the IO reactor).
     pub(crate) fn with_unpark(unpark: Unpark) -> Self {
         Self {
-            origin: std::time::Instant::now(),
+            clock: Clock::new(),
             inner: Mutex::new(Inner {
                 wheel: Wheel::new(),
                 next_wake: u64::MAX,
@@ -51,13 +52,20 @@ impl TimeDriver {
         }
     }
 
+    /// The clock timers are read against (paused in tests, see `clock.rs`).
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Wheel time of `deadline`, rounded up so that the timer never fires early.
     fn deadline_ms(&self, deadline: Instant) -> u64 {
-        let d = deadline.into_std().saturating_duration_since(self.origin);
+        let d = deadline
+            .into_std()
+            .saturating_duration_since(self.clock.origin());
         let ms = d.as_millis() as u64;
         if d > Duration::from_millis(ms) {
             ms + 1
@@ -68,7 +76,9 @@ impl TimeDriver {
 
     /// Wheel time now, rounded down.
     fn now_ms(&self) -> u64 {
-        self.origin.elapsed().as_millis() as u64
+        let now = self.clock.now().into_std();
+        now.saturating_duration_since(self.clock.origin())
+            .as_millis() as u64
     }
 
     pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> usize {
@@ -106,6 +116,17 @@ impl TimeDriver {
     }
 
     pub(crate) fn reset(&self, key: usize, deadline: Instant) {
+        if deadline <= self.clock.now() {
+            // Due already: fire it here, so the next poll completes. (Re-armed, it would wait
+            // for the driver's next turn, and for the millisecond it is rounded up to.)
+            let waker = {
+                let mut inner = self.lock();
+                inner.wheel.disarm(key);
+                inner.wheel.get_mut(key).and_then(Option::take)
+            };
+            drop(waker);
+            return;
+        }
         let ms = self.deadline_ms(deadline);
         let mut inner = self.lock();
         inner.wheel.reset(key, ms);
@@ -165,8 +186,8 @@ impl TimeDriver {
         };
         inner.next_wake = next;
         drop(inner);
-        let due = self.origin + Duration::from_millis(next);
-        Some(due.saturating_duration_since(std::time::Instant::now()))
+        let due = self.clock.origin() + Duration::from_millis(next);
+        Some(due.saturating_duration_since(self.clock.now().into_std()))
     }
 
     /// Stops firing: the runtime is going away and every task is being dropped.

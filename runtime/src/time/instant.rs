@@ -8,9 +8,10 @@ use std::time::Duration;
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time.
+    /// The current time, on the current runtime's clock: the system clock, unless a test
+    /// paused or advanced it (see [`crate::time::pause`]).
     pub fn now() -> Instant {
-        Instant(std::time::Instant::now())
+        Instant(super::clock::now())
     }
 
     /// Wraps a std instant.
@@ -38,9 +39,9 @@ impl Instant {
         self.duration_since(earlier)
     }
 
-    /// Time since `self`.
+    /// Time since `self` (on the runtime's clock, as [`Instant::now`]).
     pub fn elapsed(&self) -> Duration {
-        self.0.elapsed()
+        Instant::now().duration_since(*self)
     }
 
     /// `self + d`, or `None` on overflow.

@@ -27,12 +27,12 @@ pub enum MissedTickBehavior {
 impl MissedTickBehavior {
     fn next_after(self, scheduled: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => scheduled + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => scheduled.saturating_add(period),
+            MissedTickBehavior::Delay => now.saturating_add(period),
             MissedTickBehavior::Skip => {
                 let behind = now.duration_since(scheduled).as_nanos();
                 let into_period = (behind % period.as_nanos()) as u64;
-                now + period - Duration::from_nanos(into_period)
+                now.saturating_add(period - Duration::from_nanos(into_period))
             }
         }
     }
@@ -72,10 +72,11 @@ impl Interval {
         std::task::ready!(Pin::new(&mut self.sleep).poll_inner(cx));
         let scheduled = self.sleep.deadline();
         let now = Instant::now();
-        let next = if now > scheduled + LATE {
+        // Saturating: a period of `Duration::MAX` means "never again", not an overflow.
+        let next = if now > scheduled.saturating_add(LATE) {
             self.missed.next_after(scheduled, now, self.period)
         } else {
-            scheduled + self.period
+            scheduled.saturating_add(self.period)
         };
         Pin::new(&mut self.sleep).reset(next);
         Poll::Ready(scheduled)
@@ -83,7 +84,25 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        Pin::new(&mut self.sleep).reset(Instant::now() + self.period);
+        self.reset_after(self.period);
+    }
+
+    /// Restarts the schedule: the next tick completes at once, the ones after it a period
+    /// apart from now.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule: the next tick is `after` from now, the ones after it a period
+    /// apart.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now().saturating_add(after));
+    }
+
+    /// Restarts the schedule: the next tick is at `deadline` (at once if it has passed), the
+    /// ones after it a period apart.
+    pub fn reset_at(&mut self, deadline: Instant) {
+        Pin::new(&mut self.sleep).reset(deadline);
     }
 
     /// The period.

@@ -4,6 +4,7 @@
 //! worker drives (`driver.rs`). A deadline is rounded up to the next millisecond, so a timer
 //! never fires early.
 
+mod clock;
 mod coarse;
 pub(crate) mod driver;
 mod instant;
@@ -12,9 +13,11 @@ mod sleep;
 mod timeout;
 mod wheel;
 
+pub use clock::{advance, pause, resume};
 pub(crate) use coarse::refresh_coarse;
 pub use coarse::{coarse_nanos, coarse_now};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

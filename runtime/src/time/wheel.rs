@@ -201,6 +201,15 @@ impl<T> Wheel<T> {
         self.link(key);
     }
 
+    /// Disarms `key` as if it had fired (nothing is called); a fired or absent key is left
+    /// alone.
+    pub(crate) fn disarm(&mut self, key: usize) {
+        if self.entries.get(key).is_some_and(|e| e.list != NONE) {
+            self.unlink(key);
+            self.armed -= 1;
+        }
+    }
+
     /// Removes `key`, armed or fired, and returns its payload; its slab slot is reused.
     pub(crate) fn remove(&mut self, key: usize) -> Option<T> {
         if self.entries.get(key)?.list != NONE {

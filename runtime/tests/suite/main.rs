@@ -24,6 +24,7 @@ mod entry_macros;
 mod join_set;
 mod metrics;
 mod panics;
+mod port_regressions;
 mod shutdown;
 mod spawn_join;
 mod stress;

@@ -18,10 +18,11 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
-    /// Binds to the filesystem path `path` (which must not exist yet) and listens. Must be
-    /// called inside a runtime with IO enabled.
+    /// Binds to the filesystem path `path` (which must not exist yet) and listens; on Linux,
+    /// a path that starts with a NUL byte (`"\0name"`) binds `name` in the abstract
+    /// namespace. Must be called inside a runtime with IO enabled.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        let listener = mio::net::UnixListener::bind(path)?;
+        let listener = mio::net::UnixListener::bind_addr(&super::socket_addr(path.as_ref())?)?;
         Ok(UnixListener {
             io: PollEvented::new(listener, Interest::READABLE)?,
         })

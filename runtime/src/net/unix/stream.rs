@@ -24,10 +24,12 @@ pub struct UnixStream {
 const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
 
 impl UnixStream {
-    /// Connects to the socket at `path`.
+    /// Connects to the socket at `path` (on Linux, `"\0name"` is `name` in the abstract
+    /// namespace, as for [`UnixListener::bind`](super::UnixListener::bind)).
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = super::socket_addr(path.as_ref())?;
         let stream = UnixStream {
-            io: PollEvented::new(mio::net::UnixStream::connect(path)?, BOTH)?,
+            io: PollEvented::new(mio::net::UnixStream::connect_addr(&addr)?, BOTH)?,
         };
         // A Unix connect usually completes at once; wait for writability to be sure and to
         // pick up a deferred error.

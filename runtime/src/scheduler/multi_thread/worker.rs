@@ -279,12 +279,14 @@ fn run_task(cx: &Context, mut core: Box<Core>, task: RawTask) -> Box<Core> {
 
 /// Periodic housekeeping for a busy worker: fire due timers, refresh the coarse clock, publish
 /// queue depth.
-fn maintenance(cx: &Context, core: Box<Core>) -> Box<Core> {
+fn maintenance(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     let shared = &*cx.shared;
-    shared
-        .metrics
-        .worker(core.index)
-        .set_local_queue_depth(core.local.len() as u64 + u64::from(core.lifo.is_some()));
+    let m = shared.metrics.worker(core.index);
+    m.set_local_queue_depth(core.local.len() as u64 + u64::from(core.lifo.is_some()));
+    // A worker that never parks still reports its busy time (one clock read per pass).
+    let now = Instant::now();
+    m.busy(now - core.busy_since);
+    core.busy_since = now;
     *cx.core.borrow_mut() = Some(core);
     shared.driver.poll_timers();
     crate::time::refresh_coarse();
