@@ -223,7 +223,10 @@ impl<T> Chan<T> {
             Flavor::Zero(z) => z.try_recv(),
         };
         if res.is_ok() {
-            probe!(Event::ChannelRecv { channel: self.id });
+            probe!(Event::ChannelRecv {
+                channel: self.id,
+                latency: RecvLatency::Unmeasured
+            });
             self.wake_sender();
         }
         res
