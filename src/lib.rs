@@ -13,6 +13,10 @@
 
 pub use weir_runtime::{coop, io, main, net, runtime, signal, spawn, task, test, time, Runtime};
 
+/// tokio's declarative macros, under the same names: `weir::join!`, `weir::try_join!`,
+/// `weir::pin!` and `weir::task_local!`.
+pub use weir_runtime::{join, pin, task_local, try_join};
+
 /// Native closable channels with Go's close semantics.
 pub use weir_channel as channel;
 

@@ -14,6 +14,8 @@ pub mod io;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_api;
+#[doc(hidden)]
+pub mod macros;
 pub mod net;
 pub mod runtime;
 mod scheduler;

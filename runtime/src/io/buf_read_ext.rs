@@ -39,11 +39,29 @@ pub trait AsyncBufReadExt: AsyncBufRead {
             bytes: Vec::new(),
         }
     }
+
+    /// The reader's lines, each without its `\n` or `\r\n`
+    /// ([`Lines::next_line`](super::Lines::next_line)).
+    fn lines(self) -> super::Lines<Self>
+    where
+        Self: Sized,
+    {
+        super::Lines::new(self)
+    }
+
+    /// The reader's segments between `delim` bytes
+    /// ([`Split::next_segment`](super::Split::next_segment)).
+    fn split(self, delim: u8) -> super::Split<Self>
+    where
+        Self: Sized,
+    {
+        super::Split::new(self, delim)
+    }
 }
 
 impl<R: AsyncBufRead + ?Sized> AsyncBufReadExt for R {}
 
-fn poll_read_until<R: AsyncBufRead + Unpin + ?Sized>(
+pub(super) fn poll_read_until<R: AsyncBufRead + Unpin + ?Sized>(
     reader: &mut R,
     cx: &mut Context<'_>,
     delim: u8,

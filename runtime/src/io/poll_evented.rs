@@ -8,11 +8,11 @@ use std::os::fd::AsRawFd;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
-use mio::Interest;
 
 use super::driver::{self, IoHandle};
-use super::scheduled_io::{Direction, ScheduledIo, WaiterSlot};
-use super::ReadBuf;
+use super::scheduled_io::{Direction, ScheduledIo, Waiter, WaiterSlot};
+use super::{Interest, ReadBuf, Ready};
+use crate::net::socket_calls;
 use crate::sync::Arc;
 
 /// A registered mio source. Dropping it deregisters the source, then closes it.
@@ -24,14 +24,14 @@ pub(crate) struct PollEvented<E: Source> {
 
 impl<E: Source> PollEvented<E> {
     /// Registers `io` with the reactor of the current runtime.
-    pub(crate) fn new(io: E, interest: Interest) -> io::Result<Self> {
+    pub(crate) fn new(io: E, interest: mio::Interest) -> io::Result<Self> {
         let handle = driver::current()?;
         Self::new_with_handle(io, interest, handle)
     }
 
     pub(crate) fn new_with_handle(
         mut io: E,
-        interest: Interest,
+        interest: mio::Interest,
         handle: Arc<IoHandle>,
     ) -> io::Result<Self> {
         let shared = handle.register(&mut io, interest)?;
@@ -63,18 +63,16 @@ impl<E: Source> PollEvented<E> {
         Ok(io)
     }
 
-    /// Runs `op` once readiness in `dir` allows, retrying while it says `WouldBlock`.
-    ///
-    /// `slot` is `None` when the caller has exclusive access to `dir` (through `&mut`), and
-    /// the future's own slot for futures of `&self` methods (see `scheduled_io.rs`).
+    /// Runs `op` once readiness in `dir` allows, retrying while it says `WouldBlock`, with
+    /// `cx`'s waker parked as `waiter` (see `scheduled_io.rs`).
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        slot: Option<&mut WaiterSlot>,
+        waiter: Waiter<'_>,
         op: impl FnMut(&E) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_drained(cx, dir, slot, op, |_| false)
+        self.poll_io_drained(cx, dir, waiter, op, |_| false)
     }
 
     /// As [`PollEvented::poll_io`]; `drained(&result)` says that the operation emptied the
@@ -85,14 +83,14 @@ impl<E: Source> PollEvented<E> {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut slot: Option<&mut WaiterSlot>,
+        mut waiter: Waiter<'_>,
         mut op: impl FnMut(&E) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let coop = ready!(crate::coop::poll_proceed(cx));
         let io = self.get_ref();
         loop {
-            let event = match ready!(self.shared.poll_ready(cx, dir, slot.as_deref_mut())) {
+            let event = match ready!(self.shared.poll_ready(cx, dir, waiter.reborrow())) {
                 Ok(event) => event,
                 Err(_) => return Poll::Ready(Err(driver::shutdown_error())),
             };
@@ -113,18 +111,97 @@ impl<E: Source> PollEvented<E> {
     }
 
     /// Awaits `op` from a `&self` method: any number of such futures may wait on one
-    /// direction at once, and each is woken.
+    /// direction at once, and each is woken. `slot` is where the future starts:
+    /// `WaiterSlot::Idle` (it may take the fast waker) or, on a stream whose fast waker is its
+    /// `&mut` poller's, `WaiterSlot::QueueOnly`.
     pub(crate) async fn shared_io<R>(
         &self,
         dir: Direction,
+        slot: WaiterSlot,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         let mut guard = SlotGuard {
             shared: &self.shared,
             dir,
-            slot: WaiterSlot::Idle,
+            slot,
         };
-        poll_fn(|cx| self.poll_io(cx, dir, Some(&mut guard.slot), &mut op)).await
+        poll_fn(|cx| self.poll_io(cx, dir, Waiter::Future(&mut guard.slot), &mut op)).await
+    }
+
+    /// Runs `op` once without waiting: `WouldBlock` (readiness it had is then cleared, unless
+    /// newer readiness came) if the socket is not ready for it.
+    pub(crate) fn try_io<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = self
+            .shared
+            .ready_now(dir)
+            .map_err(|_| driver::shutdown_error())?;
+        let result = op(self.get_ref());
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.shared.clear_readiness(event, dir);
+        }
+        result
+    }
+
+    /// Ready once `dir` has readiness (or its side is closed), parking `cx`'s waker as
+    /// `waiter` until then. Spends a unit of coop budget.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        waiter: Waiter<'_>,
+    ) -> Poll<io::Result<Ready>> {
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        match ready!(self.shared.poll_ready(cx, dir, waiter)) {
+            Ok(event) => {
+                coop.made_progress();
+                Poll::Ready(Ok(Ready::from_bits(event.bits())))
+            }
+            Err(_) => Poll::Ready(Err(driver::shutdown_error())),
+        }
+    }
+
+    /// Waits until the socket is ready for any of `interest`; what it is ready for. `slot` is
+    /// where each direction's waiting starts, as for [`PollEvented::shared_io`].
+    pub(crate) async fn ready(&self, interest: Interest, slot: WaiterSlot) -> io::Result<Ready> {
+        let mut read = SlotGuard {
+            shared: &self.shared,
+            dir: Direction::Read,
+            slot: slot.fresh(),
+        };
+        let mut write = SlotGuard {
+            shared: &self.shared,
+            dir: Direction::Write,
+            slot,
+        };
+        poll_fn(|cx| {
+            let coop = ready!(crate::coop::poll_proceed(cx));
+            let mut bits = 0;
+            let wanted = [
+                (interest.is_readable(), &mut read),
+                (interest.is_writable(), &mut write),
+            ];
+            for (_, guard) in wanted.into_iter().filter(|(wanted, _)| *wanted) {
+                let dir = guard.dir;
+                match self
+                    .shared
+                    .poll_ready(cx, dir, Waiter::Future(&mut guard.slot))
+                {
+                    Poll::Ready(Ok(event)) => bits |= event.bits(),
+                    Poll::Ready(Err(_)) => return Poll::Ready(Err(driver::shutdown_error())),
+                    Poll::Pending => {}
+                }
+            }
+            if bits == 0 {
+                return Poll::Pending;
+            }
+            coop.made_progress();
+            Poll::Ready(Ok(Ready::from_bits(bits)))
+        })
+        .await
     }
 }
 
@@ -149,24 +226,33 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        self.poll_recv_stream(cx, buf, 0, Waiter::Exclusive)
+    }
+
+    /// As [`PollEvented::poll_read_stream`], with `recv` flags (`MSG_PEEK`), waiting as
+    /// `waiter`.
+    pub(crate) fn poll_recv_stream(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        flags: i32,
+        waiter: Waiter<'_>,
+    ) -> Poll<io::Result<()>> {
         if buf.remaining() == 0 {
             return Poll::Ready(Ok(()));
         }
         let len = buf.remaining();
-        let short = move |&n: &usize| 0 < n && n < len;
+        // A peek leaves the data there: the readiness is not spent.
+        let short = move |&n: &usize| flags & libc::MSG_PEEK == 0 && 0 < n && n < len;
         let n = ready!(self.poll_io_drained(
             cx,
             Direction::Read,
-            None,
+            waiter,
             |io| {
                 // SAFETY: `recv` only writes into the memory, never reads it, and we tell the
                 // ReadBuf how much it wrote (below) only after it returns.
                 let dst = unsafe { buf.unfilled_mut() };
-                // SAFETY: `dst` is valid for writes of `dst.len()` bytes for the whole call, and
-                // the fd is open (we hold the source).
-                byte_count(unsafe {
-                    libc::recv(io.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len(), 0)
-                })
+                socket_calls::recv_uninit(io.as_raw_fd(), dst, flags)
             },
             short
         ))?;
@@ -187,18 +273,8 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         self.poll_io_drained(
             cx,
             Direction::Write,
-            None,
-            |io| {
-                // SAFETY: `buf` is valid for reads of `buf.len()` bytes; the fd is open.
-                byte_count(unsafe {
-                    libc::send(
-                        io.as_raw_fd(),
-                        buf.as_ptr().cast(),
-                        buf.len(),
-                        libc::MSG_NOSIGNAL,
-                    )
-                })
-            },
+            Waiter::Exclusive,
+            |io| socket_calls::send(io.as_raw_fd(), buf),
             short,
         )
     }
@@ -209,8 +285,7 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let count = bufs.len().min(MAX_IOV);
-        let len = bufs[..count]
+        let len = bufs[..bufs.len().min(socket_calls::MAX_IOV)]
             .iter()
             .map(|b| b.len())
             .fold(0usize, usize::saturating_add);
@@ -218,34 +293,12 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         self.poll_io_drained(
             cx,
             Direction::Write,
-            None,
-            |io| {
-                // SAFETY: an all-zero msghdr is a valid empty message.
-                let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-                // `IoSlice` is ABI-compatible with `iovec` on Unix (std guarantees it); sendmsg
-                // only reads through the pointer.
-                msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-                msg.msg_iovlen = count as _;
-                // SAFETY: `msg` points at `count` valid iovecs that outlive the call; the fd is
-                // open.
-                byte_count(unsafe { libc::sendmsg(io.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
-            },
+            Waiter::Exclusive,
+            |io| socket_calls::send_vectored(io.as_raw_fd(), bufs),
             short,
         )
     }
 }
-
-/// A byte-count syscall's result: negative is the OS error in `errno`.
-fn byte_count(n: libc::ssize_t) -> io::Result<usize> {
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// Most buffers one `sendmsg` takes (Linux's IOV_MAX).
-const MAX_IOV: usize = 1024;
 
 impl<E: Source> Drop for PollEvented<E> {
     fn drop(&mut self) {

@@ -59,6 +59,30 @@ impl<'a> ReadBuf<'a> {
         unsafe { &mut *(&mut self.buf[..self.filled] as *mut [MaybeUninit<u8>] as *mut [u8]) }
     }
 
+    /// The initialized part: the filled bytes and any initialized bytes after them.
+    pub fn initialized(&self) -> &[u8] {
+        // SAFETY: every byte below `initialized` has been written.
+        unsafe { &*(&self.buf[..self.initialized] as *const [MaybeUninit<u8>] as *const [u8]) }
+    }
+
+    /// The initialized part, mutably.
+    pub fn initialized_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `initialized`; writes through `&mut [u8]` store initialized bytes.
+        unsafe { &mut *(&mut self.buf[..self.initialized] as *mut [MaybeUninit<u8>] as *mut [u8]) }
+    }
+
+    /// A new, empty `ReadBuf` over the first `n` bytes of the unfilled part (fewer if fewer
+    /// remain), knowing which of them are initialized.
+    pub fn take(&mut self, n: usize) -> ReadBuf<'_> {
+        let max = n.min(self.remaining());
+        let init = self.initialized.saturating_sub(self.filled).min(max);
+        ReadBuf {
+            buf: &mut self.buf[self.filled..self.filled + max],
+            filled: 0,
+            initialized: init,
+        }
+    }
+
     /// Bytes that can still be filled.
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.filled
@@ -212,6 +236,21 @@ mod tests {
         let mut mem = [MaybeUninit::<u8>::uninit(); 4];
         let mut buf = ReadBuf::uninit(&mut mem);
         buf.advance(1);
+    }
+
+    #[test]
+    fn initialized_and_take_see_the_initialized_part() {
+        let mut mem = [MaybeUninit::<u8>::uninit(); 8];
+        let mut buf = ReadBuf::uninit(&mut mem);
+        buf.put_slice(b"ab");
+        buf.initialize_unfilled_to(3);
+        assert_eq!(buf.initialized(), &[b'a', b'b', 0, 0, 0]);
+        buf.initialized_mut()[4] = b'e';
+        let mut part = buf.take(100);
+        assert_eq!(part.capacity(), 6);
+        assert_eq!(part.initialized(), &[0, 0, b'e']);
+        part.advance(3);
+        assert_eq!(part.filled(), &[0, 0, b'e']);
     }
 
     #[test]

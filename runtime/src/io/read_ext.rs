@@ -55,6 +55,69 @@ pub trait AsyncReadExt: AsyncRead {
             bytes: Vec::new(),
         }
     }
+
+    /// A reader of at most `limit` of this reader's bytes.
+    fn take(self, limit: u64) -> super::Take<Self>
+    where
+        Self: Sized,
+    {
+        super::Take::new(self, limit)
+    }
+
+    /// A reader of this reader's bytes, then `next`'s.
+    fn chain<R: AsyncRead>(self, next: R) -> super::Chain<Self, R>
+    where
+        Self: Sized,
+    {
+        super::Chain::new(self, next)
+    }
+
+    super::numbers::read_numbers! {
+        /// Reads an unsigned byte.
+        read_u8: u8, from_be_bytes;
+        /// Reads a signed byte.
+        read_i8: i8, from_be_bytes;
+        /// Reads a big-endian `u16`.
+        read_u16: u16, from_be_bytes;
+        /// Reads a big-endian `i16`.
+        read_i16: i16, from_be_bytes;
+        /// Reads a big-endian `u32`.
+        read_u32: u32, from_be_bytes;
+        /// Reads a big-endian `i32`.
+        read_i32: i32, from_be_bytes;
+        /// Reads a big-endian `u64`.
+        read_u64: u64, from_be_bytes;
+        /// Reads a big-endian `i64`.
+        read_i64: i64, from_be_bytes;
+        /// Reads a big-endian `u128`.
+        read_u128: u128, from_be_bytes;
+        /// Reads a big-endian `i128`.
+        read_i128: i128, from_be_bytes;
+        /// Reads a big-endian `f32`.
+        read_f32: f32, from_be_bytes;
+        /// Reads a big-endian `f64`.
+        read_f64: f64, from_be_bytes;
+        /// Reads a little-endian `u16`.
+        read_u16_le: u16, from_le_bytes;
+        /// Reads a little-endian `i16`.
+        read_i16_le: i16, from_le_bytes;
+        /// Reads a little-endian `u32`.
+        read_u32_le: u32, from_le_bytes;
+        /// Reads a little-endian `i32`.
+        read_i32_le: i32, from_le_bytes;
+        /// Reads a little-endian `u64`.
+        read_u64_le: u64, from_le_bytes;
+        /// Reads a little-endian `i64`.
+        read_i64_le: i64, from_le_bytes;
+        /// Reads a little-endian `u128`.
+        read_u128_le: u128, from_le_bytes;
+        /// Reads a little-endian `i128`.
+        read_i128_le: i128, from_le_bytes;
+        /// Reads a little-endian `f32`.
+        read_f32_le: f32, from_le_bytes;
+        /// Reads a little-endian `f64`.
+        read_f64_le: f64, from_le_bytes;
+    }
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}

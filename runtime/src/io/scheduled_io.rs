@@ -13,8 +13,15 @@
 //!   `&mut` access (a stream's `poll_read`, a write half) uses it directly; futures returned by
 //!   `&self` methods (`accept`, `recv`, `send_to`) first *claim* it, and a second such future
 //!   waiting at the same time parks its waker in the direction's overflow list instead of
-//!   replacing the first one's. The reactor wakes the fast waker and, when the overflow flag is
-//!   set, every overflow waker.
+//!   replacing the first one's. On a stream, whose fast waker belongs to the `&mut` poller,
+//!   `&self` futures (`readable`, `peek`) go to the overflow list at once (`QueueOnly`).
+//!   `&self` poll methods (`poll_recv`, `poll_accept`), which have no future to keep a slot
+//!   in, keep one waker per direction in the overflow list's `poller` place, the latest
+//!   caller's. The reactor wakes the fast waker and, when the overflow flag is set, every
+//!   overflow waker and the poller.
+//! - The overflow flag is true whenever the overflow list holds a waker to wake: every
+//!   registration sets it under the list's mutex, and the reactor clears it under that mutex
+//!   once it has taken them all (so a socket whose waiters are gone costs no lock per event).
 //! - Lost wake-ups: the reactor publishes readiness (SeqCst RMW) before it takes wakers; a
 //!   poller registers its waker before it re-reads readiness (SeqCst load). `AtomicWaker`
 //!   orders register against take, and for the overflow list the SeqCst flag and the mutex do:
@@ -48,6 +55,15 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    /// The direction an interest waits on: reading if it includes readable.
+    pub(crate) fn of(interest: crate::io::Interest) -> Direction {
+        if interest.is_readable() {
+            Direction::Read
+        } else {
+            Direction::Write
+        }
+    }
+
     /// Ready bits that let an operation in this direction make progress (or fail).
     fn mask(self) -> usize {
         match self {
@@ -72,9 +88,38 @@ pub(crate) struct ReadyEvent {
     tick: usize,
 }
 
+impl ReadyEvent {
+    /// The ready bits seen.
+    pub(crate) fn bits(&self) -> usize {
+        self.ready
+    }
+}
+
 /// The resource's runtime shut down: no readiness will ever come.
 #[derive(Debug)]
 pub(crate) struct Shutdown;
+
+/// Who waits on a direction (see the module comment).
+#[derive(Debug)]
+pub(crate) enum Waiter<'a> {
+    /// The one poller with `&mut` access: it owns the fast waker.
+    Exclusive,
+    /// A `&self` future, with its slot.
+    Future(&'a mut WaiterSlot),
+    /// A `&self` poll method: one waker per direction, the latest caller's.
+    Poller,
+}
+
+impl Waiter<'_> {
+    /// The same waiter, borrowed again (for a loop that polls more than once).
+    pub(crate) fn reborrow(&mut self) -> Waiter<'_> {
+        match self {
+            Waiter::Exclusive => Waiter::Exclusive,
+            Waiter::Future(slot) => Waiter::Future(slot),
+            Waiter::Poller => Waiter::Poller,
+        }
+    }
+}
 
 /// What a `&self` future holds of a direction (see the module comment).
 #[derive(Debug, Default)]
@@ -82,19 +127,41 @@ pub(crate) enum WaiterSlot {
     /// Not waiting (never registered, or released).
     #[default]
     Idle,
+    /// Not waiting yet, and never to claim the fast waker (a stream's `&self` future: the
+    /// fast waker is its `&mut` poller's).
+    QueueOnly,
     /// Owns the direction's `AtomicWaker`.
     Fast,
     /// Its waker sits in the overflow list under this key.
     Overflow(usize),
 }
 
+impl WaiterSlot {
+    /// A slot that has not waited yet, of the same kind (`Idle` or `QueueOnly`).
+    pub(crate) fn fresh(&self) -> WaiterSlot {
+        match self {
+            WaiterSlot::QueueOnly => WaiterSlot::QueueOnly,
+            _ => WaiterSlot::Idle,
+        }
+    }
+}
+
 struct Waiters {
     fast: AtomicWaker,
     /// A `&self` future owns `fast`.
     claimed: AtomicBool,
-    /// The overflow list is non-empty.
+    /// The overflow list may hold a waker to wake (see the module comment).
     has_overflow: AtomicBool,
-    overflow: Mutex<Slab<Option<Waker>>>,
+    overflow: Mutex<Overflow>,
+}
+
+/// The wakers beyond the fast one.
+#[derive(Default)]
+struct Overflow {
+    /// `&self` futures' wakers, by the key in their slot; `None` once woken.
+    futures: Slab<Option<Waker>>,
+    /// The latest `&self` poll method caller's waker.
+    poller: Option<Waker>,
 }
 
 impl Waiters {
@@ -103,11 +170,11 @@ impl Waiters {
             fast: AtomicWaker::new(),
             claimed: AtomicBool::new(false),
             has_overflow: AtomicBool::new(false),
-            overflow: Mutex::new(Slab::new()),
+            overflow: Mutex::new(Overflow::default()),
         }
     }
 
-    fn overflow(&self) -> crate::sync::MutexGuard<'_, Slab<Option<Waker>>> {
+    fn overflow(&self) -> crate::sync::MutexGuard<'_, Overflow> {
         self.overflow.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -118,19 +185,47 @@ impl Waiters {
         }
         // SeqCst: the other half of the Dekker pair with `register` (see the module comment).
         if self.has_overflow.load(Ordering::SeqCst) {
-            for (_, slot) in self.overflow().iter_mut() {
+            let mut overflow = self.overflow();
+            for (_, slot) in overflow.futures.iter_mut() {
                 if let Some(w) = slot.take() {
                     out.push(w);
                 }
             }
+            if let Some(w) = overflow.poller.take() {
+                out.push(w);
+            }
+            // Nothing is left to wake; a registration after this sets the flag again under
+            // the mutex. SeqCst like every access to the flag.
+            self.has_overflow.store(false, Ordering::SeqCst);
         }
     }
 
-    fn register(&self, waker: &Waker, slot: Option<&mut WaiterSlot>) {
-        let Some(slot) = slot else {
+    /// Parks `waker` as the direction's poll-method waker, replacing the previous caller's.
+    fn register_poller(&self, waker: &Waker) {
+        let mut overflow = self.overflow();
+        match &overflow.poller {
+            Some(w) if w.will_wake(waker) => {}
+            _ => overflow.poller = Some(waker.clone()),
+        }
+        // SeqCst: ordered before the caller's readiness re-check.
+        self.has_overflow.store(true, Ordering::SeqCst);
+    }
+
+    /// Parks `waker` in the overflow list under a new key.
+    fn queue(&self, waker: &Waker) -> WaiterSlot {
+        let mut overflow = self.overflow();
+        let key = overflow.futures.insert(Some(waker.clone()));
+        // SeqCst: ordered before the caller's readiness re-check.
+        self.has_overflow.store(true, Ordering::SeqCst);
+        WaiterSlot::Overflow(key)
+    }
+
+    fn register(&self, waker: &Waker, waiter: Waiter<'_>) {
+        let slot = match waiter {
             // Exclusive (`&mut`) access to this direction: the fast waker is ours.
-            self.fast.register(waker);
-            return;
+            Waiter::Exclusive => return self.fast.register(waker),
+            Waiter::Poller => return self.register_poller(waker),
+            Waiter::Future(slot) => slot,
         };
         match *slot {
             WaiterSlot::Fast => self.fast.register(waker),
@@ -144,38 +239,37 @@ impl Waiters {
                     *slot = WaiterSlot::Fast;
                     self.fast.register(waker);
                 } else {
-                    let mut list = self.overflow();
-                    let key = list.insert(Some(waker.clone()));
-                    // SeqCst: ordered before the caller's readiness re-check.
-                    self.has_overflow.store(true, Ordering::SeqCst);
-                    drop(list);
-                    *slot = WaiterSlot::Overflow(key);
+                    *slot = self.queue(waker);
                 }
             }
+            WaiterSlot::QueueOnly => *slot = self.queue(waker),
             WaiterSlot::Overflow(key) => {
-                let mut list = self.overflow();
-                if let Some(entry) = list.get_mut(key) {
+                let mut overflow = self.overflow();
+                if let Some(entry) = overflow.futures.get_mut(key) {
                     match entry {
                         Some(w) if w.will_wake(waker) => {}
                         _ => *entry = Some(waker.clone()),
                     }
                 }
+                // SeqCst: the reactor may have cleared the flag when it woke this entry;
+                // ordered before the caller's readiness re-check.
+                self.has_overflow.store(true, Ordering::SeqCst);
             }
         }
     }
 
     fn release(&self, slot: &mut WaiterSlot) {
         match std::mem::take(slot) {
-            WaiterSlot::Idle => {}
+            WaiterSlot::Idle | WaiterSlot::QueueOnly => {}
             // Release: hand the fast waker over; a stale waker left in it only costs a
             // spurious wake-up of a future that is gone.
             WaiterSlot::Fast => self.claimed.store(false, Ordering::Release),
             WaiterSlot::Overflow(key) => {
-                let mut list = self.overflow();
-                if list.contains(key) {
-                    list.remove(key);
+                let mut overflow = self.overflow();
+                if overflow.futures.contains(key) {
+                    overflow.futures.remove(key);
                 }
-                if list.is_empty() {
+                if overflow.futures.is_empty() && overflow.poller.is_none() {
                     // SeqCst: pairs with the reactor's load; a stale `true` only costs a lock.
                     self.has_overflow.store(false, Ordering::SeqCst);
                 }
@@ -255,25 +349,37 @@ impl ScheduledIo {
         None
     }
 
-    /// Ready when `dir` has readiness; otherwise registers `cx`'s waker and returns `Pending`.
-    ///
-    /// `slot` is `None` for a poller with exclusive access to the direction, and the future's
-    /// own slot for a `&self` future (released with [`ScheduledIo::release`]).
+    /// Ready when `dir` has readiness; otherwise registers `cx`'s waker as `waiter` and
+    /// returns `Pending`. A `Waiter::Future` slot is released with [`ScheduledIo::release`].
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        slot: Option<&mut WaiterSlot>,
+        waiter: Waiter<'_>,
     ) -> Poll<Result<ReadyEvent, Shutdown>> {
         // Acquire: see what the reactor's thread saw before it published the readiness.
         if let Some(r) = Self::check(self.readiness.load(Ordering::Acquire), dir) {
             return Poll::Ready(r);
         }
-        self.waiters(dir).register(cx.waker(), slot);
+        self.waiters(dir).register(cx.waker(), waiter);
         // SeqCst: the re-check after registering (see the module comment).
         match Self::check(self.readiness.load(Ordering::SeqCst), dir) {
             Some(r) => Poll::Ready(r),
             None => Poll::Pending,
+        }
+    }
+
+    /// The readiness of `dir` now, without waiting (possibly empty): what a `try_*`
+    /// operation clears when the OS says `WouldBlock`.
+    pub(crate) fn ready_now(&self, dir: Direction) -> Result<ReadyEvent, Shutdown> {
+        // Acquire: as in `poll_ready`.
+        let cur = self.readiness.load(Ordering::Acquire);
+        match Self::check(cur, dir) {
+            Some(r) => r,
+            None => Ok(ReadyEvent {
+                ready: 0,
+                tick: (cur >> TICK_SHIFT) & TICK_MASK,
+            }),
         }
     }
 
@@ -337,7 +443,7 @@ mod tests {
         io.set_readiness(READABLE, &mut wakers);
         let (_, waker) = counting();
         let mut cx = Context::from_waker(&waker);
-        let ev = match io.poll_ready(&mut cx, Direction::Read, None) {
+        let ev = match io.poll_ready(&mut cx, Direction::Read, Waiter::Exclusive) {
             Poll::Ready(Ok(ev)) => ev,
             other => panic!("expected readiness, got {other:?}"),
         };
@@ -350,7 +456,7 @@ mod tests {
             "newer readiness was lost"
         );
         // A clear with the current tick does clear.
-        let ev = match io.poll_ready(&mut cx, Direction::Read, None) {
+        let ev = match io.poll_ready(&mut cx, Direction::Read, Waiter::Exclusive) {
             Poll::Ready(Ok(ev)) => ev,
             other => panic!("expected readiness, got {other:?}"),
         };
@@ -365,13 +471,17 @@ mod tests {
         io.set_readiness(READABLE | READ_CLOSED, &mut wakers);
         let (_, waker) = counting();
         let mut cx = Context::from_waker(&waker);
-        assert!(io.poll_ready(&mut cx, Direction::Write, None).is_pending());
-        let Poll::Ready(Ok(ev)) = io.poll_ready(&mut cx, Direction::Read, None) else {
+        assert!(io
+            .poll_ready(&mut cx, Direction::Write, Waiter::Exclusive)
+            .is_pending());
+        let Poll::Ready(Ok(ev)) = io.poll_ready(&mut cx, Direction::Read, Waiter::Exclusive) else {
             panic!("read direction should be ready");
         };
         io.clear_readiness(ev, Direction::Read);
         assert_eq!(io.ready_bits(), READ_CLOSED);
-        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
+        assert!(io
+            .poll_ready(&mut cx, Direction::Read, Waiter::Exclusive)
+            .is_ready());
     }
 
     #[test]
@@ -379,7 +489,9 @@ mod tests {
         let io = ScheduledIo::new(1);
         let (count, waker) = counting();
         let mut cx = Context::from_waker(&waker);
-        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_pending());
+        assert!(io
+            .poll_ready(&mut cx, Direction::Read, Waiter::Exclusive)
+            .is_pending());
         let mut wakers = Vec::new();
         io.set_readiness(WRITABLE, &mut wakers);
         assert!(wakers.is_empty(), "a write event must not wake the reader");
@@ -388,12 +500,14 @@ mod tests {
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
 
         let io = ScheduledIo::new(2);
-        assert!(io.poll_ready(&mut cx, Direction::Write, None).is_pending());
+        assert!(io
+            .poll_ready(&mut cx, Direction::Write, Waiter::Exclusive)
+            .is_pending());
         io.shutdown(&mut wakers);
         wake_all(&mut wakers);
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 2);
         assert!(matches!(
-            io.poll_ready(&mut cx, Direction::Write, None),
+            io.poll_ready(&mut cx, Direction::Write, Waiter::Exclusive),
             Poll::Ready(Err(Shutdown))
         ));
     }
@@ -409,14 +523,14 @@ mod tests {
             .poll_ready(
                 &mut Context::from_waker(&a),
                 Direction::Read,
-                Some(&mut slot_a)
+                Waiter::Future(&mut slot_a)
             )
             .is_pending());
         assert!(io
             .poll_ready(
                 &mut Context::from_waker(&b),
                 Direction::Read,
-                Some(&mut slot_b)
+                Waiter::Future(&mut slot_b)
             )
             .is_pending());
         assert!(matches!(slot_a, WaiterSlot::Fast));
@@ -435,7 +549,11 @@ mod tests {
         let mut slot_c = WaiterSlot::Idle;
         let (_, c) = counting();
         io.clear_readiness(
-            match io.poll_ready(&mut Context::from_waker(&c), Direction::Read, None) {
+            match io.poll_ready(
+                &mut Context::from_waker(&c),
+                Direction::Read,
+                Waiter::Exclusive,
+            ) {
                 Poll::Ready(Ok(ev)) => ev,
                 other => panic!("expected readiness, got {other:?}"),
             },
@@ -445,7 +563,7 @@ mod tests {
             .poll_ready(
                 &mut Context::from_waker(&c),
                 Direction::Read,
-                Some(&mut slot_c)
+                Waiter::Future(&mut slot_c)
             )
             .is_pending());
         assert!(matches!(slot_c, WaiterSlot::Fast));

@@ -41,6 +41,53 @@ pub trait AsyncWriteExt: AsyncWrite {
     {
         Shutdown { writer: self }
     }
+
+    super::numbers::write_numbers! {
+        /// Writes an unsigned byte.
+        write_u8: u8, to_be_bytes;
+        /// Writes a signed byte.
+        write_i8: i8, to_be_bytes;
+        /// Writes a big-endian `u16`.
+        write_u16: u16, to_be_bytes;
+        /// Writes a big-endian `i16`.
+        write_i16: i16, to_be_bytes;
+        /// Writes a big-endian `u32`.
+        write_u32: u32, to_be_bytes;
+        /// Writes a big-endian `i32`.
+        write_i32: i32, to_be_bytes;
+        /// Writes a big-endian `u64`.
+        write_u64: u64, to_be_bytes;
+        /// Writes a big-endian `i64`.
+        write_i64: i64, to_be_bytes;
+        /// Writes a big-endian `u128`.
+        write_u128: u128, to_be_bytes;
+        /// Writes a big-endian `i128`.
+        write_i128: i128, to_be_bytes;
+        /// Writes a big-endian `f32`.
+        write_f32: f32, to_be_bytes;
+        /// Writes a big-endian `f64`.
+        write_f64: f64, to_be_bytes;
+        /// Writes a little-endian `u16`.
+        write_u16_le: u16, to_le_bytes;
+        /// Writes a little-endian `i16`.
+        write_i16_le: i16, to_le_bytes;
+        /// Writes a little-endian `u32`.
+        write_u32_le: u32, to_le_bytes;
+        /// Writes a little-endian `i32`.
+        write_i32_le: i32, to_le_bytes;
+        /// Writes a little-endian `u64`.
+        write_u64_le: u64, to_le_bytes;
+        /// Writes a little-endian `i64`.
+        write_i64_le: i64, to_le_bytes;
+        /// Writes a little-endian `u128`.
+        write_u128_le: u128, to_le_bytes;
+        /// Writes a little-endian `i128`.
+        write_i128_le: i128, to_le_bytes;
+        /// Writes a little-endian `f32`.
+        write_f32_le: f32, to_le_bytes;
+        /// Writes a little-endian `f64`.
+        write_f64_le: f64, to_le_bytes;
+    }
 }
 
 impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}

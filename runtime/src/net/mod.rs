@@ -10,6 +10,7 @@
 //! `enable_all`, or the `#[weir::main]` default); elsewhere they fail with an error saying so.
 
 mod addr;
+pub(crate) mod socket_calls;
 pub(crate) mod split;
 mod stream_io;
 pub mod tcp;
@@ -18,6 +19,6 @@ pub mod unix;
 
 pub use addr::ToSocketAddrs;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};

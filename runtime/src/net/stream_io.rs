@@ -87,6 +87,182 @@ macro_rules! evented_fd {
     };
 }
 
+/// The readiness and non-waiting methods of a stream socket type whose `io` field is a
+/// `PollEvented` over a mio stream: `readable`, `writable`, `ready`, `poll_*_ready`,
+/// `try_read`, `try_write` (and vectored), `peek`, `poll_peek`, `try_io`, `async_io`.
+///
+/// The `&self` futures among them (`readable`, `peek`, ...) queue behind the stream's own
+/// reader and writer, so any number of them may wait at once beside a `&mut` read or write;
+/// the `poll_*` methods share the waker of `poll_read` / `poll_write` (the latest caller's is
+/// woken).
+macro_rules! stream_readiness {
+    ($t:ty) => {
+        impl $t {
+            /// Waits until the stream is ready for any of `interest`; what it is ready for.
+            /// Readiness can be stale: a `try_*` call after it may still say `WouldBlock`.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> ::std::io::Result<$crate::io::Ready> {
+                self.io
+                    .ready(interest, $crate::io::scheduled_io::WaiterSlot::QueueOnly)
+                    .await
+            }
+
+            /// Waits until the stream is readable (or at its end); pair it with
+            /// [`try_read`](Self::try_read).
+            pub async fn readable(&self) -> ::std::io::Result<()> {
+                self.ready($crate::io::Interest::READABLE).await.map(drop)
+            }
+
+            /// Waits until the stream is writable; pair it with [`try_write`](Self::try_write).
+            pub async fn writable(&self) -> ::std::io::Result<()> {
+                self.ready($crate::io::Interest::WRITABLE).await.map(drop)
+            }
+
+            /// Polls for read readiness (sharing the waker of `poll_read`).
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io
+                    .poll_ready(
+                        cx,
+                        $crate::io::scheduled_io::Direction::Read,
+                        $crate::io::scheduled_io::Waiter::Exclusive,
+                    )
+                    .map_ok(drop)
+            }
+
+            /// Polls for write readiness (sharing the waker of `poll_write`).
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io
+                    .poll_ready(
+                        cx,
+                        $crate::io::scheduled_io::Direction::Write,
+                        $crate::io::scheduled_io::Waiter::Exclusive,
+                    )
+                    .map_ok(drop)
+            }
+
+            /// Reads what is there into `buf` without waiting: `WouldBlock` if nothing is,
+            /// `Ok(0)` at the end of the stream.
+            pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::io::scheduled_io::Direction::Read, |s| {
+                        $crate::net::socket_calls::recv(
+                            ::std::os::fd::AsRawFd::as_raw_fd(s),
+                            buf,
+                            0,
+                        )
+                    })
+            }
+
+            /// As [`try_read`](Self::try_read), scattering into several buffers.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::io::scheduled_io::Direction::Read, |s| {
+                        $crate::net::socket_calls::recv_vectored(
+                            ::std::os::fd::AsRawFd::as_raw_fd(s),
+                            bufs,
+                        )
+                    })
+            }
+
+            /// Writes what fits of `buf` without waiting: `WouldBlock` if nothing does.
+            pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::io::scheduled_io::Direction::Write, |s| {
+                        $crate::net::socket_calls::send(::std::os::fd::AsRawFd::as_raw_fd(s), buf)
+                    })
+            }
+
+            /// As [`try_write`](Self::try_write), gathering several buffers.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::io::scheduled_io::Direction::Write, |s| {
+                        $crate::net::socket_calls::send_vectored(
+                            ::std::os::fd::AsRawFd::as_raw_fd(s),
+                            bufs,
+                        )
+                    })
+            }
+
+            /// Waits for data and copies it into `buf` without taking it off the stream (the
+            /// next read returns it again); `Ok(0)` at the end of the stream.
+            pub async fn peek(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                self.io
+                    .shared_io(
+                        $crate::io::scheduled_io::Direction::Read,
+                        $crate::io::scheduled_io::WaiterSlot::QueueOnly,
+                        |s| {
+                            $crate::net::socket_calls::recv(
+                                ::std::os::fd::AsRawFd::as_raw_fd(s),
+                                buf,
+                                ::libc::MSG_PEEK,
+                            )
+                        },
+                    )
+                    .await
+            }
+
+            /// Polls a [`peek`](Self::peek) into `buf`'s unfilled part; the bytes peeked
+            /// (sharing the waker of `poll_read`).
+            pub fn poll_peek(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let before = buf.filled().len();
+                ::std::task::ready!(self.io.poll_recv_stream(
+                    cx,
+                    buf,
+                    ::libc::MSG_PEEK,
+                    $crate::io::scheduled_io::Waiter::Exclusive,
+                ))?;
+                ::std::task::Poll::Ready(Ok(buf.filled().len() - before))
+            }
+
+            /// Runs `f`, a syscall of the caller's on this socket, once: if it says
+            /// `WouldBlock`, the readiness of `interest` is cleared so that the next
+            /// `ready`/`readable`/`writable` waits for a fresh event.
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnOnce() -> ::std::io::Result<R>,
+            ) -> ::std::io::Result<R> {
+                self.io
+                    .try_io($crate::io::scheduled_io::Direction::of(interest), |_| f())
+            }
+
+            /// Runs `f`, a syscall of the caller's on this socket, until it does not say
+            /// `WouldBlock`, waiting for readiness of `interest` in between.
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                mut f: impl FnMut() -> ::std::io::Result<R>,
+            ) -> ::std::io::Result<R> {
+                self.io
+                    .shared_io(
+                        $crate::io::scheduled_io::Direction::of(interest),
+                        $crate::io::scheduled_io::WaiterSlot::QueueOnly,
+                        |_| f(),
+                    )
+                    .await
+            }
+        }
+    };
+}
+
 /// Everything a stream socket type whose `io` field is a `PollEvented` over a mio stream needs
 /// to be read, written, split and shut down: `SplitStream` (each direction polled through
 /// `&self`, shutdown of the write side), `AsyncRead`, `AsyncWrite`, `AsRawFd` and `AsFd`.
@@ -125,7 +301,8 @@ macro_rules! stream_socket {
         $crate::net::stream_io::split_read! { $t => [] |this| this }
         $crate::net::stream_io::split_write! { $t => [] |this| this }
         $crate::net::stream_io::evented_fd!($t);
+        $crate::net::stream_io::stream_readiness!($t);
     };
 }
 
-pub(crate) use {evented_fd, split_read, split_write, stream_socket};
+pub(crate) use {evented_fd, split_read, split_write, stream_readiness, stream_socket};

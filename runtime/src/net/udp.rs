@@ -2,14 +2,15 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
-
-use mio::Interest;
+use std::task::{ready, Context, Poll};
 
 use crate::io::poll_evented::PollEvented;
-use crate::io::scheduled_io::Direction;
+use crate::io::scheduled_io::{Direction, Waiter, WaiterSlot};
+use crate::io::{Interest, ReadBuf, Ready};
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::socket_calls;
 use crate::net::stream_io::evented_fd;
 
 /// A UDP socket. Its methods take `&self`: share it (in an `Arc`) between a receiving and a
@@ -43,7 +44,7 @@ impl UdpSocket {
 
     fn from_mio(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
-            io: PollEvented::new(socket, Interest::READABLE | Interest::WRITABLE)?,
+            io: PollEvented::new(socket, mio::Interest::READABLE | mio::Interest::WRITABLE)?,
         })
     }
 
@@ -86,7 +87,9 @@ impl UdpSocket {
             ));
         };
         self.io
-            .shared_io(Direction::Write, |s| s.send_to(buf, target))
+            .shared_io(Direction::Write, WaiterSlot::Idle, |s| {
+                s.send_to(buf, target)
+            })
             .await
     }
 
@@ -94,18 +97,234 @@ impl UdpSocket {
     /// length and sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .shared_io(Direction::Read, |s| s.recv_from(buf))
+            .shared_io(Direction::Read, WaiterSlot::Idle, |s| s.recv_from(buf))
             .await
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.shared_io(Direction::Write, |s| s.send(buf)).await
+        self.io
+            .shared_io(Direction::Write, WaiterSlot::Idle, |s| s.send(buf))
+            .await
     }
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.shared_io(Direction::Read, |s| s.recv(buf)).await
+        self.io
+            .shared_io(Direction::Read, WaiterSlot::Idle, |s| s.recv(buf))
+            .await
+    }
+
+    /// Waits for a datagram and copies it into `buf` without taking it off the queue; its
+    /// length and sender.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .shared_io(Direction::Read, WaiterSlot::Idle, |s| s.peek_from(buf))
+            .await
+    }
+
+    /// Waits for a datagram from the connected peer and copies it into `buf` without taking
+    /// it off the queue; its length.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .shared_io(Direction::Read, WaiterSlot::Idle, |s| s.peek(buf))
+            .await
+    }
+
+    /// Waits until the socket is ready for any of `interest`; what it is ready for. Any
+    /// number of tasks may wait at once.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest, WaiterSlot::Idle).await
+    }
+
+    /// Waits until a datagram can be received; pair it with [`UdpSocket::try_recv`].
+    pub async fn readable(&self) -> io::Result<()> {
+        self.ready(Interest::READABLE).await.map(drop)
+    }
+
+    /// Waits until a datagram can be sent; pair it with [`UdpSocket::try_send`].
+    pub async fn writable(&self) -> io::Result<()> {
+        self.ready(Interest::WRITABLE).await.map(drop)
+    }
+
+    /// Polls for receive readiness. The `poll_*` methods of one direction share one waker,
+    /// the latest caller's; the async methods each have their own.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io
+            .poll_ready(cx, Direction::Read, Waiter::Poller)
+            .map_ok(drop)
+    }
+
+    /// Polls for send readiness (see [`UdpSocket::poll_recv_ready`] for the waker).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io
+            .poll_ready(cx, Direction::Write, Waiter::Poller)
+            .map_ok(drop)
+    }
+
+    /// Polls to receive a datagram from the connected peer into `buf`'s unfilled part.
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let n = ready!(self.io.poll_io(cx, Direction::Read, Waiter::Poller, |s| {
+            // SAFETY: `recv` only writes into the memory; the ReadBuf learns how much below.
+            let dst = unsafe { buf.unfilled_mut() };
+            socket_calls::recv_uninit(s.as_raw_fd(), dst, 0)
+        }))?;
+        // SAFETY: the kernel wrote `n` bytes at the start of the unfilled part.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    /// Polls to receive a datagram into `buf`'s unfilled part; its sender.
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        self.poll_datagram(cx, buf, |s, b| s.recv_from(b))
+    }
+
+    /// Polls to copy a datagram into `buf`'s unfilled part without taking it off the queue;
+    /// its sender.
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        self.poll_datagram(cx, buf, |s, b| s.peek_from(b))
+    }
+
+    fn poll_datagram(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        op: impl Fn(&mio::net::UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        let dst = buf.initialize_unfilled();
+        let (n, from) = ready!(self
+            .io
+            .poll_io(cx, Direction::Read, Waiter::Poller, |s| op(s, dst)))?;
+        buf.advance(n);
+        Poll::Ready(Ok(from))
+    }
+
+    /// Polls to send one datagram to the connected peer.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, Waiter::Poller, |s| s.send(buf))
+    }
+
+    /// Polls to send one datagram to `target`.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, Waiter::Poller, |s| {
+            s.send_to(buf, target)
+        })
+    }
+
+    /// Sends one datagram to the connected peer without waiting (`WouldBlock` if it cannot).
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| s.send(buf))
+    }
+
+    /// Sends one datagram to `target` without waiting.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| s.send_to(buf, target))
+    }
+
+    /// Receives one datagram from the connected peer without waiting (`WouldBlock` if none
+    /// is queued).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Receives one datagram without waiting; its length and sender.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// Copies a queued datagram without taking it and without waiting; its length and
+    /// sender.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| s.peek_from(buf))
+    }
+
+    /// Runs `f`, a syscall of the caller's on this socket, once; on `WouldBlock` the readiness
+    /// of `interest` is cleared.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(Direction::of(interest), |_| f())
+    }
+
+    /// Runs `f`, a syscall of the caller's on this socket, until it does not say
+    /// `WouldBlock`, waiting for readiness of `interest` in between.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io
+            .shared_io(Direction::of(interest), WaiterSlot::Idle, |_| f())
+            .await
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with address `interface`
+    /// (`Ipv4Addr::UNSPECIFIED`: the system's choice).
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves an IPv4 multicast group.
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on interface index `interface` (0: the
+    /// system's choice).
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(multiaddr, interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(multiaddr, interface)
+    }
+
+    /// Whether IPv4 multicast datagrams this socket sends loop back to it.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// Whether IPv4 multicast loops back.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// The time-to-live of IPv4 multicast datagrams (1 by default: the local network).
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The time-to-live of IPv4 multicast datagrams.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Whether IPv6 multicast datagrams this socket sends loop back to it.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Whether IPv6 multicast loops back.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
     }
 
     /// The local address.
@@ -145,6 +364,15 @@ impl UdpSocket {
 }
 
 evented_fd!(UdpSocket);
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// As [`UdpSocket::from_std`].
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
+    }
+}
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -36,6 +36,7 @@ pub struct Builder {
     on_thread_stop: Option<Callback>,
     enable_time: bool,
     enable_io: bool,
+    start_paused: bool,
     global_queue_interval: u32,
     event_interval: u32,
     max_blocking_threads: usize,
@@ -52,6 +53,7 @@ pub(crate) struct Config {
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) enable_time: bool,
     pub(crate) enable_io: bool,
+    pub(crate) start_paused: bool,
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
@@ -126,6 +128,7 @@ impl Builder {
             on_thread_stop: None,
             enable_time: false,
             enable_io: false,
+            start_paused: false,
             global_queue_interval: 31,
             event_interval: 61,
             max_blocking_threads: 512,
@@ -183,6 +186,13 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (see [`crate::time::pause`]): for tests.
+    /// Needs the current-thread runtime and `enable_time`.
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// Enables every driver.
     pub fn enable_all(&mut self) -> &mut Self {
         self.enable_time().enable_io()
@@ -235,6 +245,15 @@ impl Builder {
         if self.max_blocking_threads == 0 {
             return invalid("max_blocking_threads", "must be at least 1");
         }
+        if self.start_paused && self.kind == Kind::MultiThread {
+            return invalid(
+                "start_paused",
+                "needs the current-thread runtime (Builder::new_current_thread)",
+            );
+        }
+        if self.start_paused && !self.enable_time {
+            return invalid("start_paused", "needs enable_time() or enable_all()");
+        }
         if self.thread_stack_size == Some(0) {
             return invalid("thread_stack_size", "must be more than 0 bytes");
         }
@@ -246,6 +265,7 @@ impl Builder {
             on_thread_stop: self.on_thread_stop.clone(),
             enable_time: self.enable_time,
             enable_io: self.enable_io,
+            start_paused: self.start_paused,
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             max_blocking_threads: self.max_blocking_threads,
@@ -273,6 +293,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("enable_time", &self.enable_time)
             .field("enable_io", &self.enable_io)
+            .field("start_paused", &self.start_paused)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("max_blocking_threads", &self.max_blocking_threads)

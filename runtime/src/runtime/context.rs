@@ -47,7 +47,10 @@ impl Drop for SetGuard {
             return;
         }
         let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+        // The handle left is dropped after the borrow ends: it may be the runtime's last
+        // reference, and its teardown may read the context (a clock, a spawn).
+        let left = CURRENT.try_with(|c| std::mem::replace(&mut *c.borrow_mut(), prev));
+        drop(left);
         let _ = DEPTH.try_with(|d| d.set(self.depth - 1));
     }
 }
@@ -89,6 +92,14 @@ pub(crate) fn with_handle<R>(
         .unwrap_or(Err(TryCurrentError::ThreadLocalDestroyed))
 }
 
+/// As [`with_handle`], but `None` (no panic) while the context is being changed on this thread.
+pub(crate) fn try_with_handle<R>(f: impl FnOnce(&scheduler::Handle) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| c.try_borrow().ok().and_then(|c| c.as_ref().map(f)))
+        .ok()
+        .flatten()
+}
+
 pub(crate) fn current() -> Result<scheduler::Handle, TryCurrentError> {
     with_handle(Clone::clone)
 }
@@ -98,14 +109,12 @@ pub(crate) fn has_runnable_work() -> bool {
     with_handle(|h| h.has_runnable_work()).unwrap_or(false)
 }
 
-/// Polls the current runtime's IO and timers without sleeping when this worker has nothing
-/// else queued (see `task::yield_now`). Does nothing outside a runtime, or when another thread
-/// holds the driver (it is awake and will see the events itself).
+/// Polls the current runtime's IO and timers without sleeping when this thread drives the
+/// runtime and has nothing else queued (see `task::yield_now`). Does nothing elsewhere, or when
+/// another thread holds the driver (it is awake and will see the events itself).
 pub(crate) fn turn_driver_if_idle() {
     // A clone, not a borrow: the wakers the driver runs may enter a runtime context.
     if let Ok(handle) = current() {
-        if !handle.has_runnable_work() {
-            handle.driver().poll_timers();
-        }
+        handle.turn_driver_if_idle_here();
     }
 }

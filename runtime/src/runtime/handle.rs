@@ -61,6 +61,36 @@ impl Handle {
         crate::blocking::spawn_on(&self.inner, f)
     }
 
+    /// Runs `future` to completion on this thread, inside the runtime's context (as
+    /// [`Runtime::block_on`](super::Runtime::block_on), from anywhere the handle was sent).
+    /// On a current-thread runtime this thread also runs the spawned tasks meanwhile, unless
+    /// another thread is driving them already.
+    ///
+    /// # Panics
+    /// When called from inside a task of a weir runtime (it would block a worker). A
+    /// `spawn_blocking` closure may call it.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if weir_probes::context::current_task() != weir_probes::context::NO_TASK
+            && !crate::blocking::in_blocking_closure()
+        {
+            panic!(
+                "weir: block_on called from inside a task; \
+                 await the future instead, or use spawn_blocking"
+            );
+        }
+        match &self.inner {
+            scheduler::Handle::CurrentThread(shared) => {
+                scheduler::current_thread::Shared::block_on(shared, future)
+            }
+            scheduler::Handle::MultiThread(_) => {
+                let _enter = context::enter(self.inner.clone());
+                super::park_block_on(future)
+            }
+            scheduler::Handle::Local(_) => scheduler::not_a_runtime(),
+        }
+    }
+
     /// Enters this runtime's context on the current thread.
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
@@ -80,6 +110,7 @@ impl fmt::Debug for Handle {
         let flavor = match self.inner {
             scheduler::Handle::CurrentThread(_) => "current_thread",
             scheduler::Handle::MultiThread(_) => "multi_thread",
+            scheduler::Handle::Local(_) => "local",
         };
         f.debug_struct("Handle").field("flavor", &flavor).finish()
     }

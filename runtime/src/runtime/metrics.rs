@@ -145,6 +145,7 @@ impl RuntimeMetrics {
         match &self.handle {
             scheduler::Handle::CurrentThread(s) => s.injector_depth(),
             scheduler::Handle::MultiThread(s) => s.injector_depth(),
+            scheduler::Handle::Local(_) => 0,
         }
     }
 

@@ -17,6 +17,7 @@ pub use handle::{EnterGuard, Handle};
 pub use metrics::RuntimeMetrics;
 
 use crate::scheduler::{self, current_thread, multi_thread, park::ParkThread};
+
 use crate::sync::thread;
 use crate::task::JoinHandle;
 
@@ -37,7 +38,13 @@ impl Runtime {
     }
 
     pub(crate) fn new_current_thread(config: builder::Config) -> std::io::Result<Runtime> {
+        let start_paused = config.start_paused;
         let shared = current_thread::Shared::new(config)?;
+        if start_paused {
+            if let Some(time) = shared.driver.time() {
+                time.clock().pause();
+            }
+        }
         Ok(Runtime {
             handle: Handle {
                 inner: scheduler::Handle::CurrentThread(shared),
@@ -94,23 +101,7 @@ impl Runtime {
     /// `spawn_blocking` closure may call it.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if weir_probes::context::current_task() != weir_probes::context::NO_TASK
-            && !crate::blocking::in_blocking_closure()
-        {
-            panic!(
-                "weir: Runtime::block_on called from inside a task; \
-                 await the future instead, or use spawn_blocking"
-            );
-        }
-        match &self.handle.inner {
-            scheduler::Handle::CurrentThread(shared) => {
-                current_thread::Shared::block_on(shared, future)
-            }
-            scheduler::Handle::MultiThread(_) => {
-                let _enter = context::enter(self.handle.inner.clone());
-                park_block_on(future)
-            }
-        }
+        self.handle.block_on(future)
     }
 
     /// Enters the runtime's context so that `weir::spawn` and timers work on this thread.
@@ -149,6 +140,7 @@ impl Runtime {
                 let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
                 shared.finish_shutdown(left);
             }
+            scheduler::Handle::Local(_) => scheduler::not_a_runtime(),
         }
     }
 }

@@ -141,6 +141,11 @@ impl Shared {
         }
     }
 
+    /// Whether the calling thread is the one driving this runtime (inside its `block_on`).
+    pub(crate) fn is_driving_thread(&self) -> bool {
+        with_current(|cx| cx.is_some_and(|cx| std::ptr::eq(&*cx.shared, self)))
+    }
+
     pub(crate) fn has_runnable_work(&self) -> bool {
         let local = with_current(|cx| {
             cx.filter(|cx| std::ptr::eq(&*cx.shared, self))

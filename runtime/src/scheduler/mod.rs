@@ -7,6 +7,7 @@
 pub(crate) mod current_thread;
 pub(crate) mod driver;
 pub(crate) mod inject;
+pub(crate) mod local;
 pub(crate) mod multi_thread;
 pub(crate) mod park;
 
@@ -24,6 +25,15 @@ use weir_probes::{probe, Event};
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
+    /// A `LocalSet`'s queue. Only its tasks' headers hold one; it is never a runtime context
+    /// (nothing enters it), so the runtime-facing methods below never see it.
+    Local(Arc<local::Shared>),
+}
+
+/// The runtime-facing methods' answer for a `LocalSet`'s handle, which never reaches them.
+#[cold]
+pub(crate) fn not_a_runtime() -> ! {
+    unreachable!("weir: a LocalSet's task handle was used as a runtime handle")
 }
 
 impl Handle {
@@ -32,6 +42,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => s.schedule(task),
             Handle::MultiThread(s) => s.schedule(task, false),
+            Handle::Local(s) => s.schedule(task),
         }
     }
 
@@ -41,6 +52,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => s.schedule(task),
             Handle::MultiThread(s) => s.schedule(task, true),
+            Handle::Local(s) => s.schedule(task),
         }
     }
 
@@ -48,6 +60,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => &s.owned,
             Handle::MultiThread(s) => &s.owned,
+            Handle::Local(s) => &s.owned,
         }
     }
 
@@ -55,6 +68,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => &s.driver,
             Handle::MultiThread(s) => &s.driver,
+            Handle::Local(_) => not_a_runtime(),
         }
     }
 
@@ -62,6 +76,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => &s.blocking,
             Handle::MultiThread(s) => &s.blocking,
+            Handle::Local(_) => not_a_runtime(),
         }
     }
 
@@ -69,6 +84,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(s) => &s.metrics,
             Handle::MultiThread(s) => &s.metrics,
+            Handle::Local(_) => not_a_runtime(),
         }
     }
 
@@ -100,6 +116,7 @@ impl Handle {
             Ok(()) => match self {
                 Handle::CurrentThread(s) => s.schedule(notified),
                 Handle::MultiThread(s) => s.schedule(notified, false),
+                Handle::Local(_) => not_a_runtime(),
             },
             Err(task) => {
                 // The runtime is shutting down: the task never runs; its handle reports it
@@ -111,11 +128,27 @@ impl Handle {
         join
     }
 
+    /// Polls IO and timers without sleeping if this thread drives the runtime (a worker, or
+    /// the current-thread runtime's `block_on` thread) and has nothing else queued. Another
+    /// thread must not take the driver: a worker finding it taken sleeps without a timeout,
+    /// trusting the holder to drive the timers, which an outside thread would not do.
+    pub(crate) fn turn_driver_if_idle_here(&self) {
+        let drives = match self {
+            Handle::CurrentThread(s) => s.is_driving_thread(),
+            Handle::MultiThread(s) => multi_thread::is_worker_of(s),
+            Handle::Local(_) => false,
+        };
+        if drives && !self.has_runnable_work() {
+            self.driver().poll_timers();
+        }
+    }
+
     /// True when the current worker (if this thread is one) has other tasks ready to run.
     pub(crate) fn has_runnable_work(&self) -> bool {
         match self {
             Handle::CurrentThread(s) => s.has_runnable_work(),
             Handle::MultiThread(s) => s.has_runnable_work(),
+            Handle::Local(_) => not_a_runtime(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod backoff;
 mod error;
 mod join;
 mod join_set;
+mod local_set;
 pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
@@ -23,9 +24,11 @@ pub use backoff::Backoff;
 pub use error::JoinError;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use yield_now::yield_now;
 
 pub use crate::blocking::spawn_blocking;
+pub use crate::macros::task_local::{AccessError, LocalKey, TaskLocalFuture};
 use crate::runtime::context;
 
 /// A task's id: unique among all tasks of the process while it lives, never 0.
@@ -88,6 +91,25 @@ pub fn current_id() -> Option<Id> {
         id => Some(Id(id)),
     }
 }
+
+/// The id of the running task (tokio's name for [`current_id`]).
+///
+/// # Panics
+/// Outside a task; see [`try_id`].
+#[track_caller]
+pub fn id() -> Id {
+    match current_id() {
+        Some(id) => id,
+        None => panic!("weir::task::id called outside a task; use task::try_id"),
+    }
+}
+
+/// The id of the running task, or `None` outside a task (tokio's name for [`current_id`]).
+pub fn try_id() -> Option<Id> {
+    current_id()
+}
+
+pub use crate::coop::consume_budget;
 
 /// Spawns a task on the current runtime.
 ///

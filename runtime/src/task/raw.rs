@@ -83,6 +83,25 @@ impl RawTask {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // SAFETY: the future and its output are Send: any thread may poll or drop them.
+        unsafe { Self::new_unchecked(future, id, scheduler, owned) }
+    }
+
+    /// As [`RawTask::new`], for a future that need not be `Send` (a `LocalSet`'s task).
+    ///
+    /// # Safety
+    /// The future must be polled and dropped only on the thread that owns `scheduler` (a
+    /// `LocalSet`'s queue and owned list, both drained on that thread), and the output read
+    /// or dropped there too (its `JoinHandle` is `!Send` when the output is).
+    pub(crate) unsafe fn new_unchecked<F>(
+        future: F,
+        id: Id,
+        scheduler: scheduler::Handle,
+        owned: bool,
+    ) -> Self
+    where
+        F: Future + 'static,
+    {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(owned),
@@ -172,8 +191,7 @@ impl Drop for RawTask {
 
 fn vtable<F>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
 {
     &Vtable {
         poll: poll::<F>,

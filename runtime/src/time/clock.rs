@@ -78,8 +78,14 @@ impl Clock {
         if state.paused_at.is_some() {
             return;
         }
-        let now = self.now_locked(&state);
-        state.paused_at = Some(now.saturating_duration_since(self.origin));
+        let now = self
+            .now_locked(&state)
+            .saturating_duration_since(self.origin);
+        // Frozen on a whole millisecond (the wheel's resolution), rounding up so the clock
+        // never goes back: a sleep started while paused then ends exactly on a wheel tick, and
+        // `advance` by its duration fires it.
+        let whole_ms = now.as_nanos().div_ceil(1_000_000);
+        state.paused_at = Some(Duration::from_millis(whole_ms as u64));
         if !state.shifted {
             state.shifted = true;
             // Relaxed: the thread that pauses is the one whose `Instant::now` must see it, and
@@ -129,8 +135,8 @@ pub(crate) fn now() -> std::time::Instant {
     if SHIFTED_CLOCKS.load(Ordering::Relaxed) == 0 {
         return std::time::Instant::now();
     }
-    match context::with_handle(|h| h.driver().time().map(|t| t.clock().now())) {
-        Ok(Some(now)) => now.into_std(),
+    match context::try_with_handle(|h| h.driver().time().map(|t| t.clock().now())) {
+        Some(Some(now)) => now.into_std(),
         _ => std::time::Instant::now(),
     }
 }
@@ -146,7 +152,7 @@ fn paused_time_driver(what: &str) -> Arc<TimeDriver> {
                  or enable_all()",
             ),
         },
-        scheduler::Handle::MultiThread(_) => Err(
+        scheduler::Handle::MultiThread(_) | scheduler::Handle::Local(_) => Err(
             "paused time needs a current-thread runtime (#[weir::test] builds one; \
              or Builder::new_current_thread())",
         ),

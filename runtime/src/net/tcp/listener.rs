@@ -9,7 +9,7 @@ use mio::Interest;
 
 use super::TcpStream;
 use crate::io::poll_evented::PollEvented;
-use crate::io::scheduled_io::Direction;
+use crate::io::scheduled_io::{Direction, Waiter, WaiterSlot};
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::stream_io::evented_fd;
 
@@ -57,7 +57,7 @@ impl TcpListener {
         .await
     }
 
-    fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+    pub(crate) fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: PollEvented::new(listener, Interest::READABLE)?,
         })
@@ -77,9 +77,26 @@ impl TcpListener {
 
     /// Waits for a connection. Several tasks may wait on one listener at once.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self.io.shared_io(Direction::Read, |l| l.accept()).await?;
+        let (stream, addr) = self
+            .io
+            .shared_io(Direction::Read, WaiterSlot::Idle, |l| l.accept())
+            .await?;
         let stream = TcpStream::from_mio(stream, self.io.handle().clone())?;
         Ok((stream, addr))
+    }
+
+    /// Polls for a connection. Only the latest caller's waker is woken: for several
+    /// concurrent acceptors, use [`TcpListener::accept`].
+    pub fn poll_accept(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, addr) =
+            std::task::ready!(self
+                .io
+                .poll_io(cx, Direction::Read, Waiter::Poller, |l| l.accept()))?;
+        let stream = TcpStream::from_mio(stream, self.io.handle().clone())?;
+        std::task::Poll::Ready(Ok((stream, addr)))
     }
 
     /// The address it listens on.
@@ -99,6 +116,15 @@ impl TcpListener {
 }
 
 evented_fd!(TcpListener);
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// As [`TcpListener::from_std`].
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+}
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,9 +1,11 @@
-//! TCP: [`TcpListener`], [`TcpStream`] and the stream's split halves.
+//! TCP: [`TcpListener`], [`TcpStream`], [`TcpSocket`] and the stream's split halves.
 
 mod listener;
+mod socket;
 mod stream;
 
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use stream::TcpStream;
 
 /// The read half of a [`TcpStream`] borrowed by [`TcpStream::split`].

@@ -11,10 +11,10 @@ use mio::Interest;
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::driver::IoHandle;
 use crate::io::poll_evented::PollEvented;
-use crate::io::scheduled_io::Direction;
+use crate::io::scheduled_io::{Direction, Waiter};
 use crate::net::addr::{each_addr, ToSocketAddrs};
-use crate::net::split;
 use crate::net::stream_io::stream_socket;
+use crate::net::{socket_calls, split};
 use crate::sync::Arc;
 
 /// A TCP connection. Read and write it through [`AsyncReadExt`](crate::io::AsyncReadExt) and
@@ -34,25 +34,31 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = mio::net::TcpStream::connect(addr)?;
+        TcpStream::connected(mio::net::TcpStream::connect(addr)?).await
+    }
+
+    /// Registers a stream whose non-blocking connect is under way and waits until it is up.
+    pub(crate) async fn connected(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         let stream = TcpStream {
             io: PollEvented::new(stream, Interest::READABLE | Interest::WRITABLE)?,
         };
         // The connection is up once the socket is writable with no pending error and a peer.
         poll_fn(|cx| {
-            stream.io.poll_io(cx, Direction::Write, None, |s| {
-                if let Some(err) = s.take_error()? {
-                    return Err(err);
-                }
-                match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    // Still connecting: wait for the next writable event.
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
+            stream
+                .io
+                .poll_io(cx, Direction::Write, Waiter::Exclusive, |s| {
+                    if let Some(err) = s.take_error()? {
+                        return Err(err);
                     }
-                    Err(e) => Err(e),
-                }
-            })
+                    match s.peer_addr() {
+                        Ok(_) => Ok(()),
+                        // Still connecting: wait for the next writable event.
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    }
+                })
         })
         .await?;
         Ok(stream)
@@ -123,6 +129,18 @@ impl TcpStream {
         self.io.get_ref().take_error()
     }
 
+    /// Sets `SO_LINGER`: `None` (the default) lets close return at once while the kernel
+    /// sends what is left; `Some(d)` makes close wait up to `d` (whole seconds), and
+    /// `Some(Duration::ZERO)` resets the connection on close.
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        socket_calls::set_linger(self.as_raw_fd(), linger)
+    }
+
+    /// `SO_LINGER`, as [`TcpStream::set_linger`] takes it.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        socket_calls::linger(self.as_raw_fd())
+    }
+
     /// Borrows the stream as a read half and a write half that can be used at the same time.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         (
@@ -138,6 +156,15 @@ impl TcpStream {
 }
 
 stream_socket!(TcpStream);
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// As [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

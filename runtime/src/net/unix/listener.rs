@@ -9,7 +9,7 @@ use mio::Interest;
 
 use super::{SocketAddr, UnixStream};
 use crate::io::poll_evented::PollEvented;
-use crate::io::scheduled_io::Direction;
+use crate::io::scheduled_io::{Direction, Waiter, WaiterSlot};
 use crate::net::stream_io::evented_fd;
 
 /// A Unix-domain socket listening for connections.
@@ -41,11 +41,33 @@ impl UnixListener {
 
     /// Waits for a connection. Several tasks may wait on one listener at once.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = self.io.shared_io(Direction::Read, |l| l.accept()).await?;
+        let (stream, addr) = self
+            .io
+            .shared_io(Direction::Read, WaiterSlot::Idle, |l| l.accept())
+            .await?;
         Ok((
             UnixStream::from_mio(stream, self.io.handle().clone())?,
             addr,
         ))
+    }
+
+    /// Polls for a connection. Only the latest caller's waker is woken: for several
+    /// concurrent acceptors, use [`UnixListener::accept`].
+    pub fn poll_accept(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (stream, addr) =
+            std::task::ready!(self
+                .io
+                .poll_io(cx, Direction::Read, Waiter::Poller, |l| l.accept()))?;
+        let stream = UnixStream::from_mio(stream, self.io.handle().clone())?;
+        std::task::Poll::Ready(Ok((stream, addr)))
+    }
+
+    /// Gives the listener back to the standard library (still in non-blocking mode).
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_inner()?.into())
     }
 
     /// The address it listens on.
@@ -55,6 +77,15 @@ impl UnixListener {
 }
 
 evented_fd!(UnixListener);
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// As [`UnixListener::from_std`].
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
+    }
+}
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

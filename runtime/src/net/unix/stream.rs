@@ -11,7 +11,7 @@ use mio::Interest;
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, SocketAddr, WriteHalf};
 use crate::io::driver::IoHandle;
 use crate::io::poll_evented::PollEvented;
-use crate::io::scheduled_io::Direction;
+use crate::io::scheduled_io::{Direction, Waiter};
 use crate::net::split;
 use crate::net::stream_io::stream_socket;
 use crate::sync::Arc;
@@ -36,9 +36,11 @@ impl UnixStream {
         poll_fn(|cx| {
             stream
                 .io
-                .poll_io(cx, Direction::Write, None, |s| match s.take_error()? {
-                    Some(err) => Err(err),
-                    None => Ok(()),
+                .poll_io(cx, Direction::Write, Waiter::Exclusive, |s| {
+                    match s.take_error()? {
+                        Some(err) => Err(err),
+                        None => Ok(()),
+                    }
                 })
         })
         .await?;
@@ -111,6 +113,15 @@ impl UnixStream {
 }
 
 stream_socket!(UnixStream);
+
+impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    /// As [`UnixStream::from_std`].
+    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
+    }
+}
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -122,6 +122,11 @@ pub(super) fn schedule_local(
     })
 }
 
+/// Whether the calling thread is a worker of `shared`.
+pub(crate) fn is_worker_of(shared: &Shared) -> bool {
+    with_current(|cx| cx.is_some_and(|cx| std::ptr::eq(&*cx.shared, shared)))
+}
+
 /// Whether the calling thread is a worker of `shared` with queued work.
 pub(crate) fn has_runnable_work_here(shared: &Shared) -> bool {
     with_current(|cx| {
