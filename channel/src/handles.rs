@@ -409,6 +409,15 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+#[cfg(loom)]
+impl<T> Receiver<T> {
+    pub(crate) fn hand_over_for_loom(&self) {
+        if let Some(guard) = &self.chan.guard {
+            guard.last_receiver_gone(&self.chan);
+        }
+    }
+}
+
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as for `Sender`.

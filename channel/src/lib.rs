@@ -55,6 +55,17 @@ pub use futures::{ClosedFuture, RecvFuture, SendFuture};
 pub use guard::CoarseClock;
 pub use handles::{Receiver, Sender};
 
+/// Internals the loom models drive; never part of the normal API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api {
+    /// Runs the guard's move loop over `rx`'s channel (everything queued goes to the backup,
+    /// as when the last receiver is dropped) while `rx` stays alive to race with it.
+    pub fn hand_over<T>(rx: &crate::Receiver<T>) {
+        rx.hand_over_for_loom();
+    }
+}
+
 /// A single-value channel: one sender, one receiver (which is a future).
 pub mod oneshot {
     pub use crate::flavors::oneshot::{oneshot as channel, Receiver, Sender};

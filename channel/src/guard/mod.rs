@@ -440,7 +440,7 @@ impl<T> Guard<T> {
     }
 
     /// The channel a new send goes to: the backup while degraded (except the trickle the
-    /// primary still admits), else the primary. Without a backup, sends stay on the primary
+    /// primary still admits, and once the primary is closed), else the primary. Without a backup, sends stay on the primary
     /// and degradation is only reported.
     ///
     /// The trickle is adaptive: while the value at the primary's head has reached the head-age
@@ -468,6 +468,11 @@ impl<T> Guard<T> {
         backup: &'a Chan<T>,
         now: Nanos,
     ) -> &'a Chan<T> {
+        // A send on a closed channel hands its value back, degraded or not (a send that
+        // races the close and is routed first was simply earlier).
+        if primary.is_closed() {
+            return primary;
+        }
         let limit = match slo.head_age_limit_us() {
             0 => slo.target_us(),
             l => l,
