@@ -37,7 +37,7 @@ use weir_breaker::{
 
 use crate::channel::Chan;
 use crate::handles::Sender;
-use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 // The breaker's API takes std's `Arc` (its clock and group are not loom-modelled here).
 use std::sync::Arc;
 
@@ -113,7 +113,16 @@ pub(crate) struct Guard<T> {
     migration: Migration<T>,
     /// The recovery gate: do the primary's consumers keep up?
     load: load::Load,
+    /// Trickle values in a row that aged unserved on the degraded primary, and the time
+    /// before which no new trickle is admitted (`limit << misses`): a consumer that serves
+    /// none of the trickle gets ever fewer of them to sit on, so the values that wait past
+    /// the head-age limit stay a tiny share of the degraded traffic.
+    trickle_misses: AtomicU32,
+    trickle_hold_until: AtomicU64,
 }
+
+/// Most doublings of the trickle hold: at most `limit << 4` between two trickle values.
+const TRICKLE_MAX_SHIFT: u32 = 4;
 
 impl<T> Guard<T> {
     /// Not inlined: building the SLO monitor needs a large stack frame, which plain channels
@@ -164,6 +173,8 @@ impl<T> Guard<T> {
             wait_samples: cfg.wait_samples,
             migration: Migration::new(),
             load: load::Load::new(),
+            trickle_misses: AtomicU32::new(0),
+            trickle_hold_until: AtomicU64::new(0),
         })
     }
 
@@ -357,7 +368,23 @@ impl<T> Guard<T> {
         if aged && slo.head_age_tripped(now) && self.backup.is_some() {
             self.migration.request_backlog();
         }
-        self.migrate(slo, primary, now, Scope::Aged);
+        let trickle = aged && slo.is_degraded() && !self.migration.backlog_pending();
+        if self.migrate(slo, primary, now, Scope::Aged) > 0 && trickle {
+            self.trickle_missed(slo.head_age_limit_us(), now);
+        }
+    }
+
+    /// A trickle value aged unserved on the degraded primary and moved on: hold the next one
+    /// back for twice as long as the last (see `trickle_misses`).
+    #[cold]
+    fn trickle_missed(&self, limit_us: u64, now: Nanos) {
+        // Relaxed: statistics that only shape the trickle.
+        let misses = self.trickle_misses.fetch_add(1, Ordering::Relaxed);
+        let hold = limit_us
+            .saturating_mul(1_000)
+            .saturating_mul(1 << misses.min(TRICKLE_MAX_SHIFT));
+        self.trickle_hold_until
+            .store(now.saturating_add(hold), Ordering::Relaxed);
     }
 
     /// Moves what is due from the primary to the backup (see `migrate`).
@@ -423,6 +450,12 @@ impl<T> Guard<T> {
             }
             if slo.is_degraded() {
                 self.load.delivered(now, primary.waiting_receivers());
+                // The consumer serves the trickle again: no more hold. Relaxed: as in
+                // `trickle_missed`; load first, as most receives find nothing to reset.
+                if self.trickle_misses.load(Ordering::Relaxed) != 0 {
+                    self.trickle_misses.store(0, Ordering::Relaxed);
+                    self.trickle_hold_until.store(0, Ordering::Relaxed);
+                }
             }
             self.watch(slo, primary, now);
         }
@@ -482,7 +515,9 @@ impl<T> Guard<T> {
             .as_ref()
             .and_then(|s| s.head_age(now / 1_000))
             .is_none_or(|age| age < limit);
-        if draining && slo.admit_primary(now) {
+        // Relaxed: a hint about when to try the primary again; nothing rides on it.
+        let held = now < self.trickle_hold_until.load(Ordering::Relaxed);
+        if draining && !held && slo.admit_primary(now) {
             primary
         } else {
             self.load.routed();
