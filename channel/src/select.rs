@@ -14,9 +14,10 @@
 //! the branch's future) the select reads the channel's state words (`head` and `tail`: every
 //! send, receive and close moves one of them and they never go back) just before polling it,
 //! and once more after every branch came back pending. If every channel reads the same, each
-//! stood still from its first read to its second; all first reads precede all second reads,
-//! so at the instant between the last first read and the first second read every branch was
-//! as it was polled: not ready. If one moved, the select polls again (a few times, then it
+//! stood still from its first read to its second. The last branch polled found itself not
+//! ready at one instant of its poll, which comes after every first read and before every
+//! second read: at that instant every branch was as it was polled, not ready (so the last
+//! branch needs no second read). If one moved, the select polls again (a few times, then it
 //! yields and retries at its next poll rather than take `default`). The reads are SeqCst, in
 //! the single order of the channels' SeqCst `head`/`tail` RMWs. Rendezvous, guarded and
 //! non-channel branches have no such words; they are read as they were polled.
@@ -124,7 +125,7 @@ struct Scope {
     commit: Option<usize>,
 }
 
-thread_local! {
+crate::sync::thread_local! {
     static SCOPE: Cell<*const Scope> = const { Cell::new(std::ptr::null()) };
     static SPARE: Cell<Option<Arc<Token>>> = const { Cell::new(None) };
     static RNG: Cell<u64> = const { Cell::new(0) };
@@ -239,6 +240,14 @@ pub fn seed_rng(seed: u64) {
     let _ = RNG.try_with(|c| c.set(seed | 1));
 }
 
+/// Under loom every execution of a model must make the same choices: a fixed seed (models
+/// cover both orders with `biased;`).
+#[cfg(loom)]
+fn seed() -> u64 {
+    0x9E37_79B9_7F4A_7C15
+}
+
+#[cfg(not(loom))]
 fn seed() -> u64 {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     // Relaxed: a distinct number per thread is all that is needed.
@@ -486,6 +495,7 @@ pub mod __private {
                         *o = k as u8;
                     }
                     let mut ready = None;
+                    let mut last = N;
                     for k in 0..N {
                         if let Some(rng) = &mut rng {
                             let j = k + rng.below(N - k);
@@ -496,6 +506,7 @@ pub mod __private {
                             continue;
                         }
                         scope.path.set(path_of(i));
+                        last = i;
                         match branch(i, Ask::Poll(cx), &mut words[i]) {
                             Poll::Ready(Some(out)) => {
                                 ready = Some(out);
@@ -521,10 +532,12 @@ pub mod __private {
                         break Poll::Pending;
                     }
                     // The moment of decision: every channel read the same before its poll and
-                    // now, so none moved in between (see the module docs).
+                    // now, so none moved in between (see the module docs). The branch polled
+                    // last needs no second read: the instant its own poll found it not ready
+                    // lies inside every other branch's interval.
                     let mut still = true;
                     for (i, w) in words.iter_mut().enumerate() {
-                        if state.disabled & (1 << i) != 0 {
+                        if state.disabled & (1 << i) != 0 || i == last {
                             continue;
                         }
                         if let Some(before) = w.take() {
