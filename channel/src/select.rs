@@ -220,17 +220,60 @@ impl Rng {
         let _ = RNG.try_with(|c| c.set(self.0));
     }
 
-    /// A random index below `n` (`1 <= n <= 64`; the bias, `n / 2^32`, is negligible).
+    /// A fresh random word.
     #[inline]
-    fn below(&mut self, n: usize) -> usize {
+    fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
         x ^= x >> 27;
         self.0 = x;
-        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32;
-        ((r * n as u64) >> 32) as usize
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+}
+
+/// Random indices drawn from one random word: `below(m)` takes the high part of `r * m`
+/// and keeps the low part (a mixed-radix digit of the word). Each draw spends `log2(m)` bits
+/// and the word is refreshed every 8 draws, so at least 22 bits stand behind every digit: its
+/// bias is below `2^-16` (below `2^-45` for selects of up to 8 branches).
+struct Draws {
+    r: u64,
+    left: u32,
+}
+
+impl Draws {
+    fn new() -> Self {
+        Draws { r: 0, left: 0 }
+    }
+
+    /// A random index below `m` (`1 <= m <= 64`).
+    #[inline]
+    fn below(&mut self, rng: &mut Rng, m: usize) -> usize {
+        if self.left == 0 {
+            self.r = rng.next();
+            self.left = 8;
+        }
+        self.left -= 1;
+        let wide = u128::from(self.r) * m as u128;
+        self.r = wide as u64;
+        (wide >> 64) as usize
+    }
+}
+
+/// Step `k` of a lazy Fisher–Yates shuffle: swaps a random one of `order[k..]` into place
+/// `k` and returns it.
+#[inline]
+fn shuffle_step<const N: usize>(
+    order: &mut [u8; N],
+    k: usize,
+    draws: &mut Draws,
+    rng: &mut Rng,
+) -> usize {
+    if k + 1 < N {
+        let j = k + draws.below(rng, N - k);
+        order.swap(k, j);
+    }
+    order[k] as usize
 }
 
 /// Seeds this thread's select generator: selects polled on this thread from now on visit
@@ -496,12 +539,12 @@ pub mod __private {
                     }
                     let mut ready = None;
                     let mut last = N;
+                    let mut draws = Draws::new();
                     for k in 0..N {
-                        if let Some(rng) = &mut rng {
-                            let j = k + rng.below(N - k);
-                            order.swap(k, j);
-                        }
-                        let i = order[k] as usize;
+                        let i = match &mut rng {
+                            Some(rng) => shuffle_step(&mut order, k, &mut draws, rng),
+                            None => k,
+                        };
                         if state.disabled & (1 << i) != 0 {
                             continue;
                         }
@@ -911,4 +954,53 @@ macro_rules! __select_else {
     ($h:expr) => {
         $h
     };
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn shuffle<const N: usize>(rng: &mut Rng) -> [u8; N] {
+        let mut order = [0u8; N];
+        for (k, o) in order.iter_mut().enumerate() {
+            *o = k as u8;
+        }
+        let mut draws = Draws::new();
+        for k in 0..N {
+            shuffle_step(&mut order, k, &mut draws, rng);
+        }
+        order
+    }
+
+    #[test]
+    fn every_permutation_of_four_is_equally_likely() {
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..48_000 {
+            *counts.entry(shuffle::<4>(&mut rng)).or_insert(0u32) += 1;
+        }
+        assert_eq!(counts.len(), 24);
+        for (perm, n) in counts {
+            assert!(
+                (1_700..=2_300).contains(&n),
+                "{perm:?} drawn {n} times, not ~2000"
+            );
+        }
+    }
+
+    #[test]
+    fn every_position_is_uniform_for_many_branches() {
+        // 20 branches: more draws than one random word serves.
+        let mut rng = Rng(0x0BAD_5EED);
+        let mut first = [0u32; 20];
+        let mut last = [0u32; 20];
+        for _ in 0..40_000 {
+            let o = shuffle::<20>(&mut rng);
+            first[o[0] as usize] += 1;
+            last[o[19] as usize] += 1;
+        }
+        for n in first.iter().chain(&last) {
+            assert!((1_700..=2_300).contains(n), "first {first:?} last {last:?}");
+        }
+    }
 }
