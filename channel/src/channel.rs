@@ -249,8 +249,7 @@ impl<T> Chan<T> {
 
     /// The words whose values decide every operation's readiness, for `select!`'s moment
     /// of decision: two equal reads mean no send, receive or close completed in between.
-    /// `None` where no such words exist (a rendezvous pairs under a lock; a guarded
-    /// channel's admission depends on more than the buffer).
+    /// `None` on a guarded channel (its admission depends on more than the channel).
     pub(crate) fn select_state(&self) -> Option<[usize; 2]> {
         if self.guard.is_some() {
             return None;
@@ -258,7 +257,7 @@ impl<T> Chan<T> {
         match &self.flavor {
             Flavor::Array(a) => Some(a.state_words()),
             Flavor::List(l) => Some(l.state_words()),
-            Flavor::Zero(_) => None,
+            Flavor::Zero(z) => Some(z.state_words()),
         }
     }
 

@@ -10,17 +10,21 @@
 //! # The moment of decision (`default`)
 //!
 //! A select with `default` takes it only if there was one instant at which no branch was
-//! ready. For each channel branch (a `recv()` or `send()` of a buffered channel written as
-//! the branch's future) the select reads the channel's state words (`head` and `tail`: every
-//! send, receive and close moves one of them and they never go back) just before polling it,
+//! ready. For each channel branch (a `recv()` or `send()` written as the branch's future) the
+//! select reads the channel's state words just before polling it (on a buffered channel
+//! `head` and `tail`: every send, receive and close moves one of them and they never go back;
+//! on a rendezvous a version bumped under its lock whenever a waiter is linked, paired or
+//! unlinked, or the channel closes),
 //! and once more after every branch came back pending. If every channel reads the same, each
 //! stood still from its first read to its second. The last branch polled found itself not
 //! ready at one instant of its poll, which comes after every first read and before every
 //! second read: at that instant every branch was as it was polled, not ready (so the last
 //! branch needs no second read). If one moved, the select polls again (a few times, then it
-//! yields and retries at its next poll rather than take `default`). The reads are SeqCst, in
-//! the single order of the channels' SeqCst `head`/`tail` RMWs. Rendezvous, guarded and
-//! non-channel branches have no such words; they are read as they were polled.
+//! yields and retries at its next poll rather than take `default`). On buffered channels the
+//! reads are SeqCst, in the single order of the SeqCst `head`/`tail` RMWs; on a rendezvous
+//! they are Acquire, ordered with the bumps by its lock. A rendezvous branch's own first wait
+//! links its node (a bump), so such a select re-polls once before `default`. Guarded
+//! (breaker) channels and non-channel futures have no such words: they are taken as polled.
 //!
 //! A branch may also be pending only because the task's coop budget ran out; the select then
 //! yields (it is woken and polled again with a fresh budget) instead of taking `default`.
@@ -675,13 +679,13 @@ pub mod __private {
 /// # One moment of decision
 ///
 /// `default` is taken only if there was an instant at which no branch was ready. A channel
-/// branch (`recv()` or `send()` of a bounded or unbounded channel, written directly as the
+/// branch (`recv()` or `send()` of a channel without a breaker, written directly as the
 /// branch's future) is re-checked before `default` is taken: if its channel's state moved
 /// since it was polled, the select polls again. A branch that is pending only because the
 /// task's coop budget ran out does not count as not ready: the select yields and decides at
 /// its next poll. So a loop `select! { v = rx.recv() => …, default => break }` drains every
-/// buffered value. Rendezvous branches decide through the commit protocol below; other
-/// futures (timers, your own) are taken as they were polled.
+/// buffered value. Other futures (timers, your own, nested selects) are taken as they were
+/// polled.
 ///
 /// # Losing branches
 ///

@@ -332,3 +332,43 @@ fn else_runs_when_every_branch_is_disabled() {
     });
     assert_eq!(v, 4);
 }
+
+/// As `default_is_decided_at_one_moment`, on rendezvous channels: `c1` has a waiting sender
+/// when the select starts; between the select's polls of `c2` and `c1`, a sender parks on
+/// `c2` and only then is `c1`'s sender taken by another receiver.
+#[test]
+fn rendezvous_default_is_decided_at_one_moment() {
+    use std::time::Duration;
+    let rt = current();
+    for _ in 0..3 {
+        let (t1, r1) = weir_channel::rendezvous::<u32>();
+        let (t2, r2) = weir_channel::rendezvous::<u32>();
+        let first = std::thread::spawn(move || t1.send_blocking(1));
+        // Parking takes microseconds; these waits only let the other threads get there.
+        std::thread::sleep(Duration::from_millis(100));
+        let mut second = None;
+        let between = Between {
+            act: Some(|| {
+                let t2 = t2.clone();
+                second = Some(std::thread::spawn(move || t2.send_blocking(2)));
+                std::thread::sleep(Duration::from_millis(100));
+                assert_eq!(r1.recv_blocking(), Ok(1));
+            }),
+        };
+        let got = rt.block_on(async {
+            select! {
+                biased;
+                v = r2.recv() => v.unwrap(),
+                _ = between => unreachable!(),
+                v = r1.recv() => v.unwrap(),
+                default => 0,
+            }
+        });
+        assert_eq!(
+            got, 2,
+            "took default although c2 had a waiting sender once c1 had none"
+        );
+        assert_eq!(first.join().unwrap(), Ok(()));
+        assert_eq!(second.take().unwrap().join().unwrap(), Ok(()));
+    }
+}
