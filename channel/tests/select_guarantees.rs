@@ -226,11 +226,15 @@ fn default_never_fires_while_a_token_is_always_in_flight() {
     let mover = {
         let (t1, r1, t2, r2, stop) = (t1.clone(), r1.clone(), t2.clone(), r2.clone(), stop.clone());
         std::thread::spawn(move || {
+            // Every operation fails once the channels close at the end: then it stops.
             while !stop.load(Ordering::Relaxed) {
-                t2.send_blocking(0).unwrap();
-                r1.recv_blocking().unwrap();
-                t1.send_blocking(0).unwrap();
-                r2.recv_blocking().unwrap();
+                if t2.send_blocking(0).is_err()
+                    || r1.recv_blocking().is_err()
+                    || t1.send_blocking(0).is_err()
+                    || r2.recv_blocking().is_err()
+                {
+                    break;
+                }
             }
         })
     };
@@ -250,7 +254,7 @@ fn default_never_fires_while_a_token_is_always_in_flight() {
     // Unblock the mover wherever it waits.
     t1.close();
     t2.close();
-    let _ = mover.join();
+    mover.join().unwrap();
     assert_eq!(defaults.load(Ordering::Relaxed), 0);
 }
 
@@ -343,6 +347,8 @@ fn rendezvous_default_is_decided_at_one_moment() {
     for _ in 0..3 {
         let (t1, r1) = weir_channel::rendezvous::<u32>();
         let (t2, r2) = weir_channel::rendezvous::<u32>();
+        // A sender stays behind so that `c1` does not close when the first one is done.
+        let t1_open = t1.clone();
         let first = std::thread::spawn(move || t1.send_blocking(1));
         // Parking takes microseconds; these waits only let the other threads get there.
         std::thread::sleep(Duration::from_millis(100));
@@ -370,5 +376,6 @@ fn rendezvous_default_is_decided_at_one_moment() {
         );
         assert_eq!(first.join().unwrap(), Ok(()));
         assert_eq!(second.take().unwrap().join().unwrap(), Ok(()));
+        drop(t1_open);
     }
 }
