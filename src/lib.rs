@@ -17,6 +17,23 @@ pub use weir_runtime::{coop, io, main, net, runtime, signal, spawn, task, test, 
 /// `weir::pin!` and `weir::task_local!`.
 pub use weir_runtime::{join, pin, task_local, try_join};
 
+/// Waits on several channel operations and other futures: Go's `select` with uniform
+/// choice among ready branches, `default`, `else`, `biased;` and `, if` preconditions (see
+/// [`weir_channel::select!`]).
+///
+/// ```
+/// # weir::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, rx) = weir::channel::bounded::<u8>(1);
+/// tx.try_send(1).unwrap();
+/// let got = weir::select! {
+///     v = rx.recv() => v.unwrap(),
+///     default => 0,
+/// };
+/// assert_eq!(got, 1);
+/// # });
+/// ```
+pub use weir_channel::select;
+
 /// Native closable channels with Go's close semantics.
 pub use weir_channel as channel;
 

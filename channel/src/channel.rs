@@ -247,6 +247,20 @@ impl<T> Chan<T> {
         res
     }
 
+    /// The words whose values decide every operation's readiness, for `select!`'s moment
+    /// of decision: two equal reads mean no send, receive or close completed in between.
+    /// `None` on a guarded channel (its admission depends on more than the channel).
+    pub(crate) fn select_state(&self) -> Option<[usize; 2]> {
+        if self.guard.is_some() {
+            return None;
+        }
+        match &self.flavor {
+            Flavor::Array(a) => Some(a.state_words()),
+            Flavor::List(l) => Some(l.state_words()),
+            Flavor::Zero(z) => Some(z.state_words()),
+        }
+    }
+
     /// A receive that never queued, on a plain ring that is closed and drained: it answers
     /// `Closed` at once without the receive path (no probe fires on that answer there either).
     /// Under an injected stall (the `chaos` feature) a closed, drained channel answers

@@ -78,6 +78,13 @@ impl<'a, T> SendFuture<'a, T> {
     }
 }
 
+impl<T> SendFuture<'_, T> {
+    /// See `Chan::select_state`.
+    pub(crate) fn select_state(&self) -> Option<[usize; 2]> {
+        self.chan.select_state()
+    }
+}
+
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
@@ -285,6 +292,13 @@ impl<'a, T> RecvFuture<'a, T> {
                 guard.resolve(permit, weir_breaker::Outcome::Timeout);
             }
         }
+    }
+}
+
+impl<T> RecvFuture<'_, T> {
+    /// See `Chan::select_state`.
+    pub(crate) fn select_state(&self) -> Option<[usize; 2]> {
+        self.chan.select_state()
     }
 }
 

@@ -17,6 +17,11 @@ pub(crate) mod coop {
         pub(crate) fn made_progress(&self) {}
     }
 
+    /// Stand-in for `weir_runtime::coop::has_budget_remaining`: there is no budget.
+    pub(crate) fn has_budget_remaining() -> bool {
+        true
+    }
+
     /// Stand-in for `weir_runtime::coop::poll_proceed`: always proceeds.
     pub(crate) fn poll_proceed(_cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
         Poll::Ready(RestoreOnPending)

@@ -9,6 +9,7 @@ mod imp {
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
     pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+    pub(crate) use std::thread_local;
 
     /// `UnsafeCell` with loom's closure-based access API, so code reads the same under both
     /// configurations.
@@ -48,6 +49,23 @@ mod imp {
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
     pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+
+    // Loom runs every modelled thread on one OS thread: a std thread-local would be shared by
+    // all of them (a sender would see the select scope of another modelled thread). Loom's
+    // keeps one value per modelled thread; its macro does not take std's `const { .. }`
+    // initialiser, so this one unwraps it.
+    macro_rules! loom_thread_local {
+        () => {};
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr }; $($rest:tt)*) => {
+            loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+            $crate::sync::thread_local!($($rest)*);
+        };
+        ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)*) => {
+            loom::thread_local!($(#[$attr])* $vis static $name: $t = $init);
+            $crate::sync::thread_local!($($rest)*);
+        };
+    }
+    pub(crate) use loom_thread_local as thread_local;
 
     pub(crate) fn yield_now() {
         loom::thread::yield_now()

@@ -282,6 +282,18 @@ impl<T> Array<T> {
         }
     }
 
+    /// `head` and `tail`: every send, receive and close changes one of them, and neither
+    /// ever returns to an earlier value (positions only grow), so two equal reads mean no
+    /// operation completed in between (`select!`'s moment of decision).
+    pub(crate) fn state_words(&self) -> [usize; 2] {
+        // SeqCst: in the single order of the SeqCst `head`/`tail` RMWs that publish every
+        // send, receive and close.
+        [
+            self.head.load(Ordering::SeqCst),
+            self.tail.load(Ordering::SeqCst),
+        ]
+    }
+
     /// Sets the closed mark; `true` if this call set it.
     pub(crate) fn close(&self) -> bool {
         // SeqCst: ordered with every sender's CAS on `tail` and every receiver's fenced

@@ -338,6 +338,15 @@ impl<T> List<T> {
         self.tail.index.fetch_or(CLOSED, Ordering::SeqCst) & CLOSED == 0
     }
 
+    /// `head` and `tail` indices: see the bounded ring's `state_words`.
+    pub(crate) fn state_words(&self) -> [usize; 2] {
+        // SeqCst: as for the bounded ring.
+        [
+            self.head.index.load(Ordering::SeqCst),
+            self.tail.index.load(Ordering::SeqCst),
+        ]
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         // SeqCst: as for the bounded ring.
         self.tail.index.load(Ordering::SeqCst) & CLOSED != 0

@@ -54,6 +54,10 @@ pub(crate) struct Zero<T> {
     inner: Mutex<Inner<T>>,
     /// Mirror of `inner.closed` for lock-free `is_closed`.
     closed: AtomicUsize,
+    /// Bumped under the lock whenever a waiter is linked, paired or unlinked, the stash
+    /// changes or the channel closes: every change of any operation's readiness (`select!`'s
+    /// moment of decision reads it; see `state_words`).
+    version: AtomicUsize,
 }
 
 impl<T> Zero<T> {
@@ -66,7 +70,25 @@ impl<T> Zero<T> {
                 closed: false,
             }),
             closed: AtomicUsize::new(0),
+            version: AtomicUsize::new(0),
         }
+    }
+
+    /// Records a change of readiness; called with the lock held.
+    fn moved(&self) {
+        // Relaxed: written only under the lock, whose release/acquire orders it with every
+        // other critical section (see `state_words`).
+        self.version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The readiness version. Two equal reads around a critical section of ours mean no
+    /// critical section that changed readiness ran in between: one that ran before ours (in
+    /// lock order) but after the first read is ordered before the second read by the lock,
+    /// so the second read would see its bump; one after ours is, for the decision, after the
+    /// second read.
+    pub(crate) fn state_words(&self) -> [usize; 2] {
+        // Acquire: pairs with the lock's release through the bump's critical section.
+        [self.version.load(Ordering::Acquire), 0]
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
@@ -140,6 +162,7 @@ impl<T> Zero<T> {
                     (*r).put_value(value);
                     inner.receivers.release(r, COMPLETED)
                 };
+                self.moved();
                 drop(inner);
                 if let Some(w) = waker {
                     w.wake();
@@ -153,6 +176,7 @@ impl<T> Zero<T> {
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut inner = self.lock();
         if let Some(v) = inner.stash.pop_front() {
+            self.moved();
             return Ok(v);
         }
         match Self::find_partner(&inner.senders, select::current_root()) {
@@ -162,6 +186,7 @@ impl<T> Zero<T> {
                     let v = (*s).take_value();
                     (v, inner.senders.release(s, COMPLETED))
                 };
+                self.moved();
                 drop(inner);
                 if let Some(w) = waker {
                     w.wake();
@@ -206,6 +231,7 @@ impl<T> Zero<T> {
             let value = unsafe {
                 if linked {
                     inner.senders.unlink(&*node);
+                    self.moved();
                 }
                 node.reset();
                 node.take_value()
@@ -230,12 +256,16 @@ impl<T> Zero<T> {
                     }
                     inner.receivers.release(r, COMPLETED)
                 };
+                self.moved();
                 drop(inner);
                 if let Some(w) = waker {
                     w.wake();
                 }
                 return Poll::Ready(Ok(()));
             }
+        }
+        if !linked {
+            self.moved();
         }
         Self::park(&mut inner.senders, node, cx.waker(), linked);
         *waited = true;
@@ -282,6 +312,7 @@ impl<T> Zero<T> {
         };
         if let Some(v) = inner.stash.pop_front() {
             unlink_self(&mut inner);
+            self.moved();
             return Poll::Ready(Ok(v));
         }
         if let Some(s) = Self::find_partner(&inner.senders, select::current_root()) {
@@ -291,6 +322,7 @@ impl<T> Zero<T> {
                 let v = (*s).take_value();
                 (v, inner.senders.release(s, COMPLETED))
             };
+            self.moved();
             drop(inner);
             if let Some(w) = waker {
                 w.wake();
@@ -304,7 +336,13 @@ impl<T> Zero<T> {
         }
         if inner.closed {
             unlink_self(&mut inner);
+            if linked {
+                self.moved();
+            }
             return Poll::Ready(Err(RecvError::Closed));
+        }
+        if !linked {
+            self.moved();
         }
         Self::park(&mut inner.receivers, node, cx.waker(), linked);
         *waited = true;
@@ -321,6 +359,7 @@ impl<T> Zero<T> {
         if node.state() == LINKED {
             // SAFETY: lock held; linked in `senders`.
             unsafe { inner.senders.unlink(&*node) };
+            self.moved();
         }
         node.reset();
         // The value, if still there, is dropped with the future: nobody saw it.
@@ -337,6 +376,7 @@ impl<T> Zero<T> {
             LINKED => {
                 // SAFETY: lock held; linked in `receivers`.
                 unsafe { inner.receivers.unlink(&*node) };
+                self.moved();
                 IDLE
             }
             s => s,
@@ -348,6 +388,7 @@ impl<T> Zero<T> {
             // SAFETY: COMPLETED (Acquire) gave us the node.
             if let Some(v) = unsafe { node.take_value() } {
                 inner.stash.push_back(v);
+                self.moved();
             }
         }
         if (state == COMPLETED || state == NOTIFIED) && !inner.stash.is_empty() {
@@ -369,6 +410,7 @@ impl<T> Zero<T> {
                 return (false, 0);
             }
             inner.closed = true;
+            self.moved();
             // SeqCst: `is_closed` readers see it in the same order as the queue effects.
             self.closed.store(1, Ordering::SeqCst);
         }
