@@ -156,14 +156,17 @@ impl<F: Future> Future for Unconstrained<F> {
 ///
 /// On a multi-thread worker the worker's queued tasks move to the shared queue and a sleeping
 /// worker is woken to take them; then `f` runs here (tasks it wakes go to the shared queue),
-/// and the task continues when it returns.
-/// Unlike tokio no replacement worker thread is started, so while every worker is inside
-/// `block_in_place` the runtime polls nothing else. On a current-thread runtime, or outside a
-/// runtime, `f` simply runs (tokio panics on a current-thread runtime). Inside `f`,
-/// `Handle::block_on` is allowed.
+/// and the task continues when it returns; inside `f`, `Handle::block_on` is allowed. Unlike
+/// tokio no replacement worker thread is started, so while every worker is inside
+/// `block_in_place` the runtime polls nothing else (a `block_on` there that waits for a
+/// spawned task waits for a worker to come back).
+///
+/// On a current-thread runtime, or outside a runtime, `f` simply runs (tokio panics on a
+/// current-thread runtime); a `Handle::block_on` in it from a task still panics, as it
+/// would deadlock the only thread.
 pub fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
 {
-    crate::scheduler::multi_thread::block_in_place(|| crate::blocking::run_as_blocking(f))
+    crate::scheduler::multi_thread::block_in_place(f)
 }

@@ -125,7 +125,8 @@ pub(super) fn schedule_local(
 /// Runs `f` on the calling worker with its core set aside: the worker's queued tasks (LIFO
 /// slot and local queue) go to the injector first and a sleeper is woken to take them, and
 /// while `f` runs, tasks woken on this thread go to the injector too (no core to hold them).
-/// Runs `f` plainly when the caller is not a worker with its core at hand.
+/// On a worker `f` runs marked as a blocking closure (it may `Handle::block_on`); it runs
+/// plainly when the caller is not a worker with its core at hand.
 pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
     let taken = with_current(|cx| {
         let cx = cx?;
@@ -156,8 +157,13 @@ pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
             }
         }
     }
+    let on_worker = taken.is_some();
     let _restore = Restore(taken);
-    f()
+    if on_worker {
+        crate::blocking::run_as_blocking(f)
+    } else {
+        f()
+    }
 }
 
 /// Whether the calling thread is a worker of `shared`.
