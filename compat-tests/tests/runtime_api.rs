@@ -76,3 +76,40 @@ fn io_error_names() {
         weir::io::ErrorKind::InvalidData
     );
 }
+
+#[weir::test]
+async fn tokio_paths_a_service_uses() -> Result<(), Box<dyn std::error::Error>> {
+    use weir::runtime::RuntimeFlavor;
+    use weir::time::error::Elapsed;
+
+    assert_eq!(
+        Handle::current().runtime_flavor(),
+        RuntimeFlavor::CurrentThread
+    );
+    let addrs: Vec<_> = weir::net::lookup_host("127.0.0.1:8080").await?.collect();
+    assert_eq!(addrs, vec!["127.0.0.1:8080".parse()?]);
+    let late: Result<(), Elapsed> =
+        weir::time::timeout(weir::time::Duration::from_millis(1), std::future::pending()).await;
+    let err: Box<dyn std::error::Error> = Box::new(late.unwrap_err());
+    assert!(!err.to_string().is_empty());
+    use weir::io::AsyncWriteExt;
+    let mut out = weir::io::stdout();
+    out.write_all(b"").await?;
+    out.flush().await?;
+    Ok(())
+}
+
+#[weir::main(flavor = "current_thread")]
+async fn service_main() -> weir::io::Result<()> {
+    let listener = weir::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = weir::spawn(async move { listener.accept().await.map(|(_, peer)| peer) });
+    let client = weir::net::TcpStream::connect(addr).await?;
+    assert_eq!(server.await??, client.local_addr()?);
+    Ok(())
+}
+
+#[test]
+fn a_main_function_runs_as_a_plain_fn() {
+    service_main().unwrap();
+}

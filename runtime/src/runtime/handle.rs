@@ -105,6 +105,15 @@ impl Handle {
         RuntimeMetrics::new(self.inner.clone())
     }
 
+    /// Which scheduler the runtime runs.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+            scheduler::Handle::Local(_) => scheduler::not_a_runtime(),
+        }
+    }
+
     /// An id of the runtime, equal for every handle of the same runtime and unique among the
     /// runtimes alive in the process.
     pub fn id(&self) -> Id {
@@ -115,6 +124,16 @@ impl Handle {
         } as usize;
         Id(addr as u64)
     }
+}
+
+/// The scheduler a runtime runs (see [`Handle::runtime_flavor`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// `Builder::new_current_thread`.
+    CurrentThread,
+    /// `Builder::new_multi_thread`.
+    MultiThread,
 }
 
 /// A runtime's id (see [`Handle::id`]): its shared state's address, so it stays the same for
