@@ -17,6 +17,8 @@
 //!   the injector.
 //! - `tests/sched_lifo.rs`: the multi-thread scheduler itself (LIFO slot, local queue, stealing,
 //!   parking) with its workers as loom threads.
+//! - `tests/sync_wait_list.rs`: `weir-sync`'s semaphore (the QUEUED hand-off, a cancelled
+//!   waiter passing its permit on) and `Notify`'s stored permit.
 //!
 //! This file holds what the models share: `model`, `model_with` and `model_exhaustive` (the
 //! loom runners: the environment's preemption bound, or 2 when it sets none; that bound capped

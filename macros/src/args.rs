@@ -1,11 +1,11 @@
 //! Parsing of the attribute arguments:
-//! `flavor = "..."`, `worker_threads = N` and `crate = "path"`.
+//! `flavor = "..."`, `worker_threads = N`, `start_paused = bool` and `crate = "path"`.
 
 use crate::model::{Error, Kind, Tok, TokKind};
 
 /// The argument names accepted by both macros, in the order they are listed
 /// in messages.
-pub(crate) const VALID_ARGS: &str = "`flavor`, `worker_threads` and `crate`";
+pub(crate) const VALID_ARGS: &str = "`flavor`, `worker_threads`, `start_paused` and `crate`";
 
 /// Which runtime the expansion builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub(crate) enum Flavor {
     CurrentThread,
     /// `Builder::new_multi_thread()`
     MultiThread,
+    /// `Builder::new_current_thread()`, the body run inside a `LocalSet` so that
+    /// `spawn_local` works in it.
+    Local,
 }
 
 impl Flavor {
@@ -29,6 +32,15 @@ impl Flavor {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Flavor::CurrentThread => "current_thread",
+            Flavor::MultiThread => "multi_thread",
+            Flavor::Local => "local",
+        }
+    }
+
+    /// The `Builder` constructor suffix: `new_{builder}()`.
+    pub(crate) fn builder(self) -> &'static str {
+        match self {
+            Flavor::CurrentThread | Flavor::Local => "current_thread",
             Flavor::MultiThread => "multi_thread",
         }
     }
@@ -77,6 +89,9 @@ pub(crate) struct Args<S> {
     pub(crate) flavor: Flavor,
     /// `worker_threads = N`, if given (only ever with the multi-thread flavor).
     pub(crate) worker_threads: Option<usize>,
+    /// `start_paused = true`: the runtime starts with its clock paused (never with the
+    /// multi-thread flavor).
+    pub(crate) start_paused: bool,
     /// `crate = "path"`, if given.
     pub(crate) crate_path: Option<CratePath<S>>,
 }
@@ -87,6 +102,7 @@ impl<S> Args<S> {
         Args {
             flavor: Flavor::default_for(kind),
             worker_threads: None,
+            start_paused: false,
             crate_path: None,
         }
     }
@@ -99,6 +115,7 @@ impl<S> Args<S> {
 pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>, Error<S>> {
     let mut flavor: Option<(Flavor, S)> = None;
     let mut worker_threads: Option<(usize, S)> = None;
+    let mut start_paused: Option<(bool, S)> = None;
     let mut crate_path: Option<CratePath<S>> = None;
 
     let mut i = 0;
@@ -117,7 +134,7 @@ pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>
                 ))
             }
         };
-        if !matches!(key, "flavor" | "worker_threads" | "crate") {
+        if !matches!(key, "flavor" | "worker_threads" | "start_paused" | "crate") {
             let hint = match key {
                 "current_thread" | "multi_thread" => {
                     format!(" (did you mean `flavor = \"{key}\"`?)")
@@ -135,6 +152,7 @@ pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>
         let already = match key {
             "flavor" => flavor.is_some(),
             "worker_threads" => worker_threads.is_some(),
+            "start_paused" => start_paused.is_some(),
             _ => crate_path.is_some(),
         };
         if already {
@@ -196,6 +214,7 @@ pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>
                 let n = parse_worker_threads(value, &shown)?;
                 worker_threads = Some((n, key_tok.span));
             }
+            "start_paused" => start_paused = Some((parse_bool(key, value)?, key_tok.span)),
             _ => crate_path = Some(parse_crate_path(value)?),
         }
 
@@ -218,11 +237,13 @@ pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>
 
     let flavor_value = flavor.map_or(Flavor::default_for(kind), |(f, _)| f);
     if let Some((_, wt_span)) = worker_threads {
-        if flavor_value == Flavor::CurrentThread {
+        if flavor_value != Flavor::MultiThread {
             let msg = if flavor.is_some() {
-                "`worker_threads` can only be used with `flavor = \"multi_thread\"`, \
-                 but `flavor = \"current_thread\"` was given"
-                    .to_owned()
+                format!(
+                    "`worker_threads` can only be used with `flavor = \"multi_thread\"`, \
+                     but `flavor = \"{}\"` was given",
+                    flavor_value.name()
+                )
             } else {
                 format!(
                     "`worker_threads` can only be used with `flavor = \"multi_thread\"`; \
@@ -234,9 +255,19 @@ pub(crate) fn parse_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Result<Args<S>
             return Err(Error::new(wt_span, msg));
         }
     }
+    if let Some((true, sp_span)) = start_paused {
+        if flavor_value == Flavor::MultiThread {
+            return Err(Error::new(
+                sp_span,
+                "`start_paused = true` needs `flavor = \"current_thread\"` or \
+                 `flavor = \"local\"`: a paused clock runs on one thread",
+            ));
+        }
+    }
     Ok(Args {
         flavor: flavor_value,
         worker_threads: worker_threads.map(|(n, _)| n),
+        start_paused: start_paused.is_some_and(|(b, _)| b),
         crate_path,
     })
 }
@@ -258,13 +289,27 @@ pub(crate) fn fallback_args<S: Copy>(toks: &[Tok<S>], kind: Kind) -> Args<S> {
     }
 }
 
+fn parse_bool<S: Copy>(key: &str, value: &Tok<S>) -> Result<bool, Error<S>> {
+    match &value.kind {
+        TokKind::Ident(b) if b == "true" => Ok(true),
+        TokKind::Ident(b) if b == "false" => Ok(false),
+        _ => Err(Error::new(
+            value.span,
+            format!(
+                "`{key}` must be `true` or `false`, found `{}`",
+                value.describe()
+            ),
+        )),
+    }
+}
+
 fn parse_flavor<S: Copy>(value: &Tok<S>) -> Result<Flavor, Error<S>> {
     let Some(s) = string_literal(value) else {
         return Err(Error::new(
             value.span,
             format!(
-                "`flavor` must be a string literal, `flavor = \"current_thread\"` or \
-                 `flavor = \"multi_thread\"`, found `{}`",
+                "`flavor` must be a string literal, `flavor = \"current_thread\"`, \
+                 `flavor = \"multi_thread\"` or `flavor = \"local\"`, found `{}`",
                 value.describe()
             ),
         ));
@@ -272,10 +317,12 @@ fn parse_flavor<S: Copy>(value: &Tok<S>) -> Result<Flavor, Error<S>> {
     match s.as_str() {
         "current_thread" => Ok(Flavor::CurrentThread),
         "multi_thread" => Ok(Flavor::MultiThread),
+        "local" => Ok(Flavor::Local),
         _ => Err(Error::new(
             value.span,
             format!(
-                "unknown flavor `{}`; expected `\"current_thread\"` or `\"multi_thread\"`",
+                "unknown flavor `{}`; expected `\"current_thread\"`, `\"multi_thread\"` \
+                 or `\"local\"`",
                 value.describe()
             ),
         )),
@@ -509,15 +556,62 @@ mod tests {
     #[test]
     fn unknown_argument_lists_valid_ones() {
         let e = err(
-            r#"flavor = "multi_thread", start_paused = true"#,
+            r#"flavor = "multi_thread", unhandled_panic = true"#,
             Kind::Main,
         );
         assert_eq!(
             e.msg,
-            "unknown argument `start_paused` for `#[weir::main]`; \
-             valid arguments are `flavor`, `worker_threads` and `crate`"
+            "unknown argument `unhandled_panic` for `#[weir::main]`; \
+             valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`"
         );
         assert_eq!(e.span, 4);
+    }
+
+    #[test]
+    fn start_paused_and_local_flavor() {
+        let a = parse("start_paused = true", Kind::Test).unwrap();
+        assert!(a.start_paused);
+        assert_eq!(a.flavor, Flavor::CurrentThread);
+        let a = parse(r#"flavor = "local", start_paused = false"#, Kind::Main).unwrap();
+        assert_eq!(a.flavor, Flavor::Local);
+        assert!(!a.start_paused);
+        // `false` is allowed with every flavor; `true` is not with multi_thread.
+        assert!(parse(
+            r#"flavor = "multi_thread", start_paused = false"#,
+            Kind::Test
+        )
+        .is_ok());
+        let e = err(
+            r#"flavor = "multi_thread", start_paused = true"#,
+            Kind::Test,
+        );
+        assert!(
+            e.msg.starts_with("`start_paused = true` needs"),
+            "{}",
+            e.msg
+        );
+        assert_eq!(e.span, 4);
+        // `#[weir::main]` defaults to multi_thread.
+        assert!(err("start_paused = true", Kind::Main)
+            .msg
+            .contains("current_thread"));
+        let e = err(r#"start_paused = "yes""#, Kind::Test);
+        assert_eq!(
+            e.msg,
+            "`start_paused` must be `true` or `false`, found `\"yes\"`"
+        );
+        let e = err(r#"flavor = "local", worker_threads = 2"#, Kind::Test);
+        assert!(
+            e.msg.contains("but `flavor = \"local\"` was given"),
+            "{}",
+            e.msg
+        );
+        let e = err("start_paused = true, start_paused = true", Kind::Test);
+        assert!(
+            e.msg.starts_with("duplicate argument `start_paused`"),
+            "{}",
+            e.msg
+        );
     }
 
     #[test]
@@ -527,7 +621,7 @@ mod tests {
             e.msg,
             "unknown argument `multi_thread` for `#[weir::test]` \
              (did you mean `flavor = \"multi_thread\"`?); \
-             valid arguments are `flavor`, `worker_threads` and `crate`"
+             valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`"
         );
         assert_eq!(e.span, 0);
     }
@@ -537,7 +631,8 @@ mod tests {
         let e = err(r#"flavor = "multi-thread""#, Kind::Main);
         assert_eq!(
             e.msg,
-            "unknown flavor `\"multi-thread\"`; expected `\"current_thread\"` or `\"multi_thread\"`"
+            "unknown flavor `\"multi-thread\"`; expected `\"current_thread\"`, `\"multi_thread\"` \
+             or `\"local\"`"
         );
         assert_eq!(e.span, 2);
     }
@@ -547,8 +642,8 @@ mod tests {
         let e = err("flavor = multi_thread", Kind::Main);
         assert_eq!(
             e.msg,
-            "`flavor` must be a string literal, `flavor = \"current_thread\"` or \
-             `flavor = \"multi_thread\"`, found `multi_thread`"
+            "`flavor` must be a string literal, `flavor = \"current_thread\"`, \
+             `flavor = \"multi_thread\"` or `flavor = \"local\"`, found `multi_thread`"
         );
         assert_eq!(e.span, 2);
         let e = err(r#"flavor = b"multi_thread""#, Kind::Main);
@@ -693,19 +788,19 @@ mod tests {
             (
                 r#""multi_thread""#,
                 "expected an argument name, found `\"multi_thread\"`; \
-                 valid arguments are `flavor`, `worker_threads` and `crate`",
+                 valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`",
                 0,
             ),
             (
                 r#", flavor = "multi_thread""#,
                 "expected an argument name, found `,`; \
-                 valid arguments are `flavor`, `worker_threads` and `crate`",
+                 valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`",
                 0,
             ),
             (
                 "worker_threads = 2,,",
                 "expected an argument name, found `,`; \
-                 valid arguments are `flavor`, `worker_threads` and `crate`",
+                 valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`",
                 4,
             ),
             (

@@ -60,12 +60,16 @@ pub(crate) enum Piece {
 /// The builder calls after the crate path, e.g.
 /// `::runtime::Builder::new_multi_thread().worker_threads(4).enable_all()
 /// .build().expect("weir: failed to build the runtime")`.
-pub(crate) fn builder_chain(flavor: Flavor, worker_threads: Option<usize>) -> String {
-    let mut s = format!("::runtime::Builder::new_{}()", flavor.name());
+pub(crate) fn builder_chain(flavor: Flavor, worker_threads: Option<usize>, paused: bool) -> String {
+    let mut s = format!("::runtime::Builder::new_{}()", flavor.builder());
     if let Some(n) = worker_threads {
         s.push_str(&format!(".worker_threads({n})"));
     }
-    s.push_str(&format!(".enable_all().build().expect({BUILD_FAILED:?})"));
+    s.push_str(".enable_all()");
+    if paused {
+        s.push_str(".start_paused(true)");
+    }
+    s.push_str(&format!(".build().expect({BUILD_FAILED:?})"));
     s
 }
 
@@ -75,20 +79,30 @@ pub(crate) fn builder_chain(flavor: Flavor, worker_threads: Option<usize>) -> St
 /// let body = async move ORIGINAL_BODY;
 /// #[allow(clippy::expect_used)]
 /// let runtime = CRATE::runtime::Builder::new_FLAVOR()[.worker_threads(N)]
-///     .enable_all().build().expect("weir: failed to build the runtime");
+///     .enable_all()[.start_paused(true)].build().expect("weir: failed to build the runtime");
 /// runtime.block_on(body)
 /// ```
+///
+/// With `flavor = "local"` the last line is
+/// `CRATE::task::LocalSet::new().block_on(&runtime, body)`.
 pub(crate) fn body_pieces<S>(args: &Args<S>) -> Vec<Piece> {
-    vec![
+    let chain = builder_chain(args.flavor, args.worker_threads, args.start_paused);
+    let mut pieces = vec![
         Piece::Code("let body = async move".to_owned()),
         Piece::Body,
         Piece::Code(";\n#[allow(clippy::expect_used)]\nlet runtime =".to_owned()),
         Piece::CratePath,
-        Piece::Code(format!(
-            "{};\nruntime.block_on(body)",
-            builder_chain(args.flavor, args.worker_threads)
-        )),
-    ]
+    ];
+    if args.flavor == Flavor::Local {
+        pieces.push(Piece::Code(format!("{chain};\n")));
+        pieces.push(Piece::CratePath);
+        pieces.push(Piece::Code(
+            "::task::LocalSet::new().block_on(&runtime, body)".to_owned(),
+        ));
+    } else {
+        pieces.push(Piece::Code(format!("{chain};\nruntime.block_on(body)")));
+    }
+    pieces
 }
 
 #[cfg(test)]
@@ -184,17 +198,17 @@ mod tests {
     #[test]
     fn builder_chains() {
         assert_eq!(
-            builder_chain(Flavor::MultiThread, None),
+            builder_chain(Flavor::MultiThread, None, false),
             "::runtime::Builder::new_multi_thread().enable_all().build()\
              .expect(\"weir: failed to build the runtime\")"
         );
         assert_eq!(
-            builder_chain(Flavor::MultiThread, Some(3)),
+            builder_chain(Flavor::MultiThread, Some(3), false),
             "::runtime::Builder::new_multi_thread().worker_threads(3).enable_all().build()\
              .expect(\"weir: failed to build the runtime\")"
         );
         assert_eq!(
-            builder_chain(Flavor::CurrentThread, None),
+            builder_chain(Flavor::CurrentThread, None, false),
             "::runtime::Builder::new_current_thread().enable_all().build()\
              .expect(\"weir: failed to build the runtime\")"
         );
@@ -208,6 +222,7 @@ mod tests {
             "",
             "worker_threads = 2",
             r#"flavor = "current_thread", crate = "weir_runtime""#,
+            r#"flavor = "local", start_paused = true"#,
         ] {
             let args = parse_args(&lex(args), Kind::Main).unwrap();
             for piece in body_pieces(&args) {
@@ -307,6 +322,38 @@ mod tests {
                     .build()
                     .expect("weir: failed to build the runtime");
                 runtime.block_on(body)
+            }"#,
+        );
+    }
+
+    #[test]
+    fn test_paused_and_local_expansion() {
+        let out = expand(Kind::Test, "start_paused = true", "async fn t() {}");
+        assert_same_tokens(
+            &out,
+            r#"#[::core::prelude::v1::test]
+            fn t() {
+                let body = async move {};
+                #[allow(clippy::expect_used)]
+                let runtime = ::weir::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .start_paused(true)
+                    .build()
+                    .expect("weir: failed to build the runtime");
+                runtime.block_on(body)
+            }"#,
+        );
+        let out = expand(Kind::Main, r#"flavor = "local""#, "async fn main() {}");
+        assert_same_tokens(
+            &out,
+            r#"fn main() {
+                let body = async move {};
+                #[allow(clippy::expect_used)]
+                let runtime = ::weir::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("weir: failed to build the runtime");
+                ::weir::task::LocalSet::new().block_on(&runtime, body)
             }"#,
         );
     }

@@ -9,11 +9,15 @@
 //! Both macros take the same optional, comma-separated `key = value`
 //! arguments, in any order, each at most once:
 //!
-//! - `flavor = "current_thread"` or `flavor = "multi_thread"`: which runtime
+//! - `flavor = "current_thread"`, `"multi_thread"` or `"local"`: which runtime
 //!   to build. `#[weir::main]` defaults to `multi_thread`, `#[weir::test]` to
 //!   `current_thread`.
+//!   `flavor = "local"` builds a current-thread runtime and runs the body
+//!   inside a `LocalSet`, so `weir::task::spawn_local` works in it.
 //! - `worker_threads = N`: the number of worker threads, a positive integer
 //!   literal; only with the `multi_thread` flavor.
+//! - `start_paused = true`: start with the clock paused (`Builder::start_paused`),
+//!   for tests of timeouts and intervals; not with the `multi_thread` flavor.
 //! - `crate = "path"`: the path to the weir crate, `::weir` by default (weir's
 //!   own tests use `crate = "weir_runtime"`).
 //!
@@ -71,9 +75,10 @@ use model::{Delim, Error, Kind, Tok, TokKind};
 /// on the original body. The function must be `async`; `main` must take no
 /// parameters. The return type is kept, so `main` may return a `Result`.
 ///
-/// Arguments: `flavor = "current_thread" | "multi_thread"` (default
-/// `"multi_thread"`), `worker_threads = N` (multi-thread only) and
-/// `crate = "path"` (default `"::weir"`).
+/// Arguments: `flavor = "current_thread" | "multi_thread" | "local"` (default
+/// `"multi_thread"`), `worker_threads = N` (multi-thread only),
+/// `start_paused = true` (not multi-thread) and `crate = "path"` (default
+/// `"::weir"`).
 ///
 /// ```text
 /// #[weir::main]
@@ -98,9 +103,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[::core::prelude::v1::test]` is added, so other test attributes such as
 /// `#[should_panic]` or `#[ignore]` can follow. Do not add `#[test]` as well.
 ///
-/// Arguments: `flavor = "current_thread" | "multi_thread"` (default
+/// Arguments: `flavor = "current_thread" | "multi_thread" | "local"` (default
 /// `"current_thread"`), `worker_threads = N` (needs
-/// `flavor = "multi_thread"`) and `crate = "path"` (default `"::weir"`).
+/// `flavor = "multi_thread"`), `start_paused = true` (a paused clock, not with
+/// `"multi_thread"`) and `crate = "path"` (default `"::weir"`).
 ///
 /// ```text
 /// #[weir::test]

@@ -228,7 +228,7 @@ fn main_unknown_argument_is_the_only_error() {
             1,
             "flavour",
             "unknown argument `flavour` for `#[weir::main]`; \
-             valid arguments are `flavor`, `worker_threads` and `crate`",
+             valid arguments are `flavor`, `worker_threads`, `start_paused` and `crate`",
         )],
     );
 }
@@ -242,7 +242,7 @@ fn main_bad_flavor_is_the_only_error() {
             1,
             "\"single_thread\"",
             "unknown flavor `\"single_thread\"`; \
-             expected `\"current_thread\"` or `\"multi_thread\"`",
+             expected `\"current_thread\"`, `\"multi_thread\"` or `\"local\"`",
         )],
     );
 }
@@ -284,7 +284,6 @@ fn body_errors_point_at_user_code() {
 
 #[test]
 fn test_argument_and_shape_errors() {
-    let valid = "valid arguments are `flavor`, `worker_threads` and `crate`";
     check_errors(
         "test_errors.rs",
         Mode::Test,
@@ -293,7 +292,7 @@ fn test_argument_and_shape_errors() {
                 4,
                 "\"multi-thread\"",
                 "unknown flavor `\"multi-thread\"`; \
-                 expected `\"current_thread\"` or `\"multi_thread\"`",
+                 expected `\"current_thread\"`, `\"multi_thread\"` or `\"local\"`",
             ),
             (7, "0", "`worker_threads` must be at least 1, found `0`"),
             (
@@ -329,7 +328,8 @@ fn test_argument_and_shape_errors() {
             (
                 25,
                 "start_paused",
-                &format!("unknown argument `start_paused` for `#[weir::test]`; {valid}"),
+                "`start_paused = true` needs `flavor = \"current_thread\"` or \
+                 `flavor = \"local\"`: a paused clock runs on one thread",
             ),
             (
                 28,
@@ -358,7 +358,7 @@ fn test_argument_and_shape_errors() {
                 54,
                 "\"single\"",
                 "unknown flavor `\"single\"`; \
-                 expected `\"current_thread\"` or `\"multi_thread\"`",
+                 expected `\"current_thread\"`, `\"multi_thread\"` or `\"local\"`",
             ),
         ],
     );

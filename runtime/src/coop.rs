@@ -124,6 +124,11 @@ pub async fn consume_budget() {
     .await
 }
 
+/// Runs `f` with no budget: a look that must not be refused by a spent budget.
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    with_value(Budget(None), f)
+}
+
 /// Runs `future` with no budget: its operations never force a yield. See
 /// [`crate::task::unconstrained`].
 pub(crate) fn poll_unconstrained<F: Future>(

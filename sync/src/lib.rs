@@ -11,7 +11,7 @@
 //! `acquire()`, `notified()` or `recv()` future leaves no waiter and loses no permit, lock,
 //! notification or value) and allocates nothing to wait: the waiter's node lives in the
 //! future, linked into an intrusive list. The semaphore (under every lock) and `Notify` (under
-//! every channel here) are checked by loom models in `loom-tests/`.
+//! every channel here) are checked by loom models in `loom-tests/tests/sync_wait_list.rs`.
 
 #![warn(missing_docs)]
 

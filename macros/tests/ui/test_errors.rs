@@ -22,8 +22,8 @@ async fn duplicate() {}
 #[weir::test(flavor "current_thread")]
 async fn missing_eq() {}
 
-#[weir::test(start_paused = true)]
-async fn unknown_argument() {}
+#[weir::test(flavor = "multi_thread", start_paused = true)]
+async fn paused_multi_thread() {}
 
 #[weir::test(crate = "weir-fake")]
 async fn bad_crate_path() {}

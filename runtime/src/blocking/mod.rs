@@ -64,17 +64,22 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("weir: a blocking task is polled exactly once");
-        // Mark this task as a blocking closure while it runs (restored on unwind too).
-        struct Restore(u64);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let _ = BLOCKING_TASK.try_with(|t| t.set(self.0));
-            }
-        }
-        let current = weir_probes::context::current_task();
-        let _restore = Restore(BLOCKING_TASK.with(|t| t.replace(current)));
-        Poll::Ready(f())
+        Poll::Ready(run_as_blocking(f))
     }
+}
+
+/// Runs `f` marked as a blocking closure of the current task (restored on unwind too), so
+/// that it may block, `Handle::block_on` included.
+pub(crate) fn run_as_blocking<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = BLOCKING_TASK.try_with(|t| t.set(self.0));
+        }
+    }
+    let current = weir_probes::context::current_task();
+    let _restore = Restore(BLOCKING_TASK.with(|t| t.replace(current)));
+    f()
 }
 
 thread_local! {

@@ -31,6 +31,12 @@ pub(crate) mod sealed {
 
 use sealed::{Resolve, ToSocketAddrsPriv};
 
+/// Resolves `host` (anything [`ToSocketAddrs`] takes, such as `"example.com:80"`) to its
+/// socket addresses, looking host names up on the blocking pool (tokio's `lookup_host`).
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    Ok(resolve(&host).await?.into_iter())
+}
+
 /// Resolves `addr`, looking host names up on the blocking pool.
 pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<Vec<SocketAddr>> {
     match addr.to_addrs() {

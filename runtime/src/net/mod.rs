@@ -17,7 +17,7 @@ pub mod tcp;
 mod udp;
 pub mod unix;
 
-pub use addr::ToSocketAddrs;
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;

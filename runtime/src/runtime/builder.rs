@@ -34,6 +34,8 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<Callback>,
     on_thread_stop: Option<Callback>,
+    on_thread_park: Option<Callback>,
+    on_thread_unpark: Option<Callback>,
     enable_time: bool,
     enable_io: bool,
     start_paused: bool,
@@ -51,6 +53,8 @@ pub(crate) struct Config {
     pub(crate) thread_stack_size: Option<usize>,
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
+    pub(crate) on_thread_park: Option<Callback>,
+    pub(crate) on_thread_unpark: Option<Callback>,
     pub(crate) enable_time: bool,
     pub(crate) enable_io: bool,
     pub(crate) start_paused: bool,
@@ -126,6 +130,8 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            on_thread_park: None,
+            on_thread_unpark: None,
             enable_time: false,
             enable_io: false,
             start_paused: false,
@@ -170,6 +176,18 @@ impl Builder {
     /// Runs on each worker and blocking thread before it exits.
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.on_thread_stop = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// Runs on a worker thread just before it parks (finds no work and sleeps).
+    pub fn on_thread_park(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_park = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// Runs on a worker thread just after it wakes from parking.
+    pub fn on_thread_unpark(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_unpark = Some(std::sync::Arc::new(f));
         self
     }
 
@@ -263,6 +281,8 @@ impl Builder {
             thread_stack_size: self.thread_stack_size,
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
+            on_thread_park: self.on_thread_park.clone(),
+            on_thread_unpark: self.on_thread_unpark.clone(),
             enable_time: self.enable_time,
             enable_io: self.enable_io,
             start_paused: self.start_paused,

@@ -8,6 +8,7 @@ use super::context;
 use super::metrics::RuntimeMetrics;
 use super::TryCurrentError;
 use crate::scheduler;
+use crate::sync::Arc;
 use crate::task::JoinHandle;
 
 /// A clonable handle to a runtime: spawn onto it, enter it, read its metrics.
@@ -102,6 +103,47 @@ impl Handle {
     /// The runtime's counters.
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics::new(self.inner.clone())
+    }
+
+    /// Which scheduler the runtime runs.
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
+            scheduler::Handle::Local(_) => scheduler::not_a_runtime(),
+        }
+    }
+
+    /// An id of the runtime, equal for every handle of the same runtime and unique among the
+    /// runtimes alive in the process.
+    pub fn id(&self) -> Id {
+        let addr = match &self.inner {
+            scheduler::Handle::CurrentThread(shared) => Arc::as_ptr(shared) as *const (),
+            scheduler::Handle::MultiThread(shared) => Arc::as_ptr(shared) as *const (),
+            scheduler::Handle::Local(shared) => Arc::as_ptr(shared) as *const (),
+        } as usize;
+        Id(addr as u64)
+    }
+}
+
+/// The scheduler a runtime runs (see [`Handle::runtime_flavor`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// `Builder::new_current_thread`.
+    CurrentThread,
+    /// `Builder::new_multi_thread`.
+    MultiThread,
+}
+
+/// A runtime's id (see [`Handle::id`]): its shared state's address, so it stays the same for
+/// the runtime's life and may be reused once the runtime is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(u64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) struct WorkerCounters {
     steals: AtomicU64,
     steal_operations: AtomicU64,
     parks: AtomicU64,
+    unparks: AtomicU64,
     busy_ns: AtomicU64,
     local_queue_depth: AtomicU64,
     forced_yields: AtomicU64,
@@ -45,6 +46,9 @@ impl WorkerCounters {
     pub(crate) fn parked(&self, busy: Duration) {
         bump(&self.parks, 1);
         bump(&self.busy_ns, busy.as_nanos() as u64);
+    }
+    pub(crate) fn unparked(&self) {
+        bump(&self.unparks, 1);
     }
     /// Busy time of a worker that has not parked (yet): folded in without counting a park, so
     /// a runtime that never runs out of work still reports the time it worked.
@@ -169,6 +173,12 @@ impl RuntimeMetrics {
         self.worker(index).parks.load(Ordering::Relaxed)
     }
 
+    /// Parks plus unparks of worker `index` (tokio's count): odd while the worker is parked.
+    pub fn worker_park_unpark_count(&self, index: usize) -> u64 {
+        let w = self.worker(index);
+        w.parks.load(Ordering::Relaxed) + w.unparks.load(Ordering::Relaxed)
+    }
+
     /// Time worker `index` spent awake, up to its last park or maintenance pass (or, for a
     /// current-thread runtime, the end of its last `block_on`).
     pub fn worker_total_busy_duration(&self, index: usize) -> Duration {
@@ -190,6 +200,11 @@ impl RuntimeMetrics {
         (0..self.num_workers())
             .map(|i| self.worker_forced_yield_count(i))
             .sum()
+    }
+
+    /// tokio's name for [`RuntimeMetrics::forced_yield_count`].
+    pub fn budget_forced_yield_count(&self) -> u64 {
+        self.forced_yield_count()
     }
 
     /// Threads in the blocking pool now.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub use builder::{BuildError, Builder};
 pub use context::TryCurrentError;
-pub use handle::{EnterGuard, Handle};
+pub use handle::{EnterGuard, Handle, Id, RuntimeFlavor};
 pub use metrics::RuntimeMetrics;
 
 use crate::scheduler::{self, current_thread, multi_thread, park::ParkThread};

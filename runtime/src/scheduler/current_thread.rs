@@ -277,8 +277,15 @@ impl Shared {
                 }
                 probe!(Event::WorkerPark { worker: 0 });
                 this.metrics.worker(0).parked(busy_since.elapsed());
+                if let Some(f) = &this.config.on_thread_park {
+                    f();
+                }
                 if let Some(driver) = this.driver.try_lock() {
                     driver.park(None);
+                }
+                this.metrics.worker(0).unparked();
+                if let Some(f) = &this.config.on_thread_unpark {
+                    f();
                 }
                 busy_since = std::time::Instant::now();
                 probe!(Event::WorkerUnpark { worker: 0 });

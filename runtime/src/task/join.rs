@@ -42,11 +42,7 @@ impl<T> JoinHandle<T> {
     /// Cancels the task. A task that is running finishes its current poll first; awaiting the
     /// handle then returns a cancelled [`JoinError`] (unless the task completed before).
     pub fn abort(&self) {
-        let raw = self.raw();
-        if raw.header().state.transition_to_notified_and_cancel() {
-            // The transition counted a reference for the queue.
-            raw.header().scheduler.schedule(raw.clone_uncounted());
-        }
+        abort_raw(self.raw());
     }
 
     /// True once the task has finished (completed, cancelled or panicked).
@@ -57,6 +53,65 @@ impl<T> JoinHandle<T> {
     /// The task's id.
     pub fn id(&self) -> Id {
         self.raw().id()
+    }
+
+    /// A handle that can abort the task without owning its output; it does not keep the
+    /// task from being detached when this handle drops.
+    pub fn abort_handle(&self) -> AbortHandle {
+        let raw = self.raw();
+        raw.header().state.ref_inc();
+        AbortHandle {
+            raw: raw.clone_uncounted(),
+        }
+    }
+}
+
+/// Aborts a task without owning its output (tokio's `AbortHandle`). Cloning it is cheap;
+/// dropping it does nothing to the task.
+pub struct AbortHandle {
+    /// A counted reference: keeps the task's header alive, never reads its output.
+    raw: RawTask,
+}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        abort_raw(&self.raw);
+    }
+
+    /// True once the task has finished (completed, cancelled or panicked).
+    pub fn is_finished(&self) -> bool {
+        self.raw.header().state.load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.raw.id()
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> Self {
+        self.raw.header().state.ref_inc();
+        AbortHandle {
+            raw: self.raw.clone_uncounted(),
+        }
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+fn abort_raw(raw: &RawTask) {
+    if raw.header().state.transition_to_notified_and_cancel() {
+        // The transition counted a reference for the queue.
+        raw.header().scheduler.schedule(raw.clone_uncounted());
     }
 }
 

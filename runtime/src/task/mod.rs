@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 
 pub use backoff::Backoff;
 pub use error::JoinError;
-pub use join::JoinHandle;
+pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use yield_now::yield_now;
@@ -149,4 +149,24 @@ impl<F: Future> Future for Unconstrained<F> {
         let future = unsafe { self.map_unchecked_mut(|s| &mut s.future) };
         crate::coop::poll_unconstrained(future, cx)
     }
+}
+
+/// Runs the blocking closure `f` on this thread without stalling the runtime's other tasks,
+/// which are handed to the other workers first (tokio's `block_in_place`).
+///
+/// On a multi-thread worker the worker's queued tasks move to the shared queue and a sleeping
+/// worker is woken to take them; then `f` runs here (tasks it wakes go to the shared queue),
+/// and the task continues when it returns; inside `f`, `Handle::block_on` is allowed. Unlike
+/// tokio no replacement worker thread is started, so while every worker is inside
+/// `block_in_place` the runtime polls nothing else (a `block_on` there that waits for a
+/// spawned task waits for a worker to come back).
+///
+/// On a current-thread runtime, or outside a runtime, `f` simply runs (tokio panics on a
+/// current-thread runtime); a `Handle::block_on` in it from a task still panics, as it
+/// would deadlock the only thread.
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    crate::scheduler::multi_thread::block_in_place(f)
 }

@@ -21,3 +21,8 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// The time errors under tokio's path (`time::error::Elapsed`).
+pub mod error {
+    pub use super::timeout::Elapsed;
+}

@@ -32,3 +32,4 @@ mod shutdown;
 mod spawn_join;
 mod stress;
 mod timers;
+mod tokio_task_api;

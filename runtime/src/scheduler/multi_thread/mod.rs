@@ -23,7 +23,7 @@ use crate::task::owned::OwnedTasks;
 use crate::task::raw::RawTask;
 use idle::Idle;
 
-pub(crate) use worker::{has_runnable_work_here, is_worker_of};
+pub(crate) use worker::{block_in_place, has_runnable_work_here, is_worker_of};
 
 pub(crate) struct Shared {
     remotes: Box<[Remote]>,

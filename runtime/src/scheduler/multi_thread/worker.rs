@@ -122,6 +122,50 @@ pub(super) fn schedule_local(
     })
 }
 
+/// Runs `f` on the calling worker with its core set aside: the worker's queued tasks (LIFO
+/// slot and local queue) go to the injector first and a sleeper is woken to take them, and
+/// while `f` runs, tasks woken on this thread go to the injector too (no core to hold them).
+/// On a worker `f` runs marked as a blocking closure (it may `Handle::block_on`); it runs
+/// plainly when the caller is not a worker with its core at hand.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    let taken = with_current(|cx| {
+        let cx = cx?;
+        let mut core = cx.core.try_borrow_mut().ok()?.take()?;
+        let shared = &*cx.shared;
+        let lifo = core.lifo.take();
+        let mut moved = lifo.is_some();
+        shared.injector.push_batch(lifo.into_iter());
+        while let Some(task) = core.local.pop() {
+            shared.injector.push(task);
+            moved = true;
+        }
+        if moved {
+            shared.notify_parked();
+        }
+        Some(core)
+    });
+    /// Puts the core back when `f` returns or unwinds.
+    struct Restore(Option<Box<Core>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(core) = self.0.take() {
+                with_current(|cx| {
+                    if let Some(cx) = cx {
+                        *cx.core.borrow_mut() = Some(core);
+                    }
+                });
+            }
+        }
+    }
+    let on_worker = taken.is_some();
+    let _restore = Restore(taken);
+    if on_worker {
+        crate::blocking::run_as_blocking(f)
+    } else {
+        f()
+    }
+}
+
 /// Whether the calling thread is a worker of `shared`.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     with_current(|cx| cx.is_some_and(|cx| std::ptr::eq(&*cx.shared, shared)))
@@ -321,6 +365,9 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     probe!(Event::WorkerPark {
         worker: index as u32
     });
+    if let Some(f) = &shared.config().on_thread_park {
+        f();
+    }
 
     loop {
         // Timers fired while parked wake tasks onto this worker: the core must be reachable.
@@ -346,6 +393,10 @@ fn park(cx: &Context, mut core: Box<Core>) -> Box<Core> {
     probe!(Event::WorkerUnpark {
         worker: index as u32
     });
+    m.unparked();
+    if let Some(f) = &shared.config().on_thread_unpark {
+        f();
+    }
     core.busy_since = Instant::now();
     core
 }
