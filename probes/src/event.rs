@@ -196,6 +196,20 @@ pub enum Event<'a> {
         /// Degraded after this event.
         degraded: bool,
     },
+    /// The current task's timer sleep returned `Pending` (it sleeps).
+    TimerSleep {
+        /// Where `sleep`/`sleep_until` was called.
+        location: &'static Location<'static>,
+    },
+    /// The current task's IO operation returned `Pending` (it waits for readiness).
+    IoWait {
+        /// The file descriptor.
+        fd: u64,
+        /// Waiting to write (`true`) or to read.
+        write: bool,
+        /// Where the operation was called.
+        location: &'static Location<'static>,
+    },
 }
 
 impl YieldReason {
@@ -243,6 +257,8 @@ impl Event<'_> {
             Event::BreakerTransition { .. } => P::BreakerTransition,
             Event::SloEvaluation { .. } => P::SloEvaluation,
             Event::SloDegrade { .. } => P::SloDegrade,
+            Event::TimerSleep { .. } => P::TimerSleep,
+            Event::IoWait { .. } => P::IoWait,
         }
     }
 }

@@ -24,6 +24,16 @@ pub mod table;
 
 #[cfg(feature = "record")]
 mod record;
+#[cfg(feature = "record")]
+pub use record::{
+    blocking_report, bucket_bounds, on_trip, recorder, register_clock, runtime_tick,
+    BlockingReport, Chain, ChainEnd, ChannelRef, ChannelStats, Histogram, LatencyKind, RecordError,
+    Recorder, RootKind, Snapshot, Step, TaskState, TaskStats,
+};
+
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 #[cfg(all(feature = "usdt", weir_usdt))]
 mod usdt;
 

@@ -26,6 +26,8 @@ pub enum Probe {
     BreakerTransition,
     SloEvaluation,
     SloDegrade,
+    TimerSleep,
+    IoWait,
 }
 
 impl Probe {
@@ -33,7 +35,7 @@ impl Probe {
     pub const COUNT: usize = Probe::ALL.len();
 
     /// Every probe, in declaration order (`ALL[p as usize] == p`).
-    pub const ALL: [Probe; 19] = [
+    pub const ALL: [Probe; 21] = [
         Probe::TaskSpawn,
         Probe::PollStart,
         Probe::PollEnd,
@@ -53,6 +55,8 @@ impl Probe {
         Probe::BreakerTransition,
         Probe::SloEvaluation,
         Probe::SloDegrade,
+        Probe::TimerSleep,
+        Probe::IoWait,
     ];
 
     /// The USDT probe name (provider `weir`): the variant in snake_case.
@@ -77,6 +81,8 @@ impl Probe {
             Probe::BreakerTransition => "breaker_transition",
             Probe::SloEvaluation => "slo_evaluation",
             Probe::SloDegrade => "slo_degrade",
+            Probe::TimerSleep => "timer_sleep",
+            Probe::IoWait => "io_wait",
         }
     }
 

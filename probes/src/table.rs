@@ -244,7 +244,29 @@ pub const PROBES: [ProbeDoc; Probe::COUNT] = [
         fires: "a channel entered or left degraded mode",
         args: &[CHANNEL, arg("degraded", "degraded after this event", "0/1")],
     },
+    ProbeDoc {
+        probe: Probe::TimerSleep,
+        fires: "the current task's timer sleep is pending",
+        args: &location_args!("where `sleep` was called"),
+    },
+    ProbeDoc {
+        probe: Probe::IoWait,
+        fires: "the current task's IO operation waits for readiness",
+        args: &IO_WAIT,
+    },
 ];
+
+const IO_WAIT: [Arg; 6] = {
+    let [a, b, c, d] = location_args!("where the operation was called");
+    [
+        arg("fd", "the file descriptor", "number"),
+        arg("write", "waiting to write", "0 read, 1 write"),
+        a,
+        b,
+        c,
+        d,
+    ]
+};
 
 /// The documentation of one probe.
 pub fn doc(probe: Probe) -> &'static ProbeDoc {

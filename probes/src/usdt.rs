@@ -274,5 +274,26 @@ pub(crate) fn emit(stamp: Stamp, event: &Event<'_>) {
                 [task, worker, channel, degraded]
             );
         }
+        Event::TimerSleep { location: l } => {
+            let (file, file_len, line, col) = location(l);
+            sdt!(
+                "timer_sleep",
+                Probe::TimerSleep,
+                [task, worker, file, file_len, line, col]
+            );
+        }
+        Event::IoWait {
+            fd,
+            write,
+            location: l,
+        } => {
+            let write = u64::from(write);
+            let (file, file_len, line, col) = location(l);
+            sdt!(
+                "io_wait",
+                Probe::IoWait,
+                [task, worker, fd, write, file, file_len, line, col]
+            );
+        }
     }
 }

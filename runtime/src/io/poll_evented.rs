@@ -221,6 +221,7 @@ impl Drop for SlotGuard<'_> {
 impl<E: Source + AsRawFd> PollEvented<E> {
     /// Reads from a stream socket into `buf`'s unfilled part, straight into possibly
     /// uninitialized memory.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
@@ -231,6 +232,7 @@ impl<E: Source + AsRawFd> PollEvented<E> {
 
     /// As [`PollEvented::poll_read_stream`], with `recv` flags (`MSG_PEEK`), waiting as
     /// `waiter`.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn poll_recv_stream(
         &self,
         cx: &mut Context<'_>,
@@ -244,7 +246,7 @@ impl<E: Source + AsRawFd> PollEvented<E> {
         let len = buf.remaining();
         // A peek leaves the data there: the readiness is not spent.
         let short = move |&n: &usize| flags & libc::MSG_PEEK == 0 && 0 < n && n < len;
-        let n = ready!(self.poll_io_drained(
+        let out = self.poll_io_drained(
             cx,
             Direction::Read,
             waiter,
@@ -254,15 +256,36 @@ impl<E: Source + AsRawFd> PollEvented<E> {
                 let dst = unsafe { buf.unfilled_mut() };
                 socket_calls::recv_uninit(io.as_raw_fd(), dst, flags)
             },
-            short
-        ))?;
+            short,
+        );
+        if out.is_pending() {
+            self.io_wait_probe(false);
+        }
+        let n = ready!(out)?;
         // SAFETY: the kernel wrote `n` bytes at the start of the unfilled part.
         unsafe { buf.assume_init(n) };
         buf.advance(n);
         Poll::Ready(Ok(()))
     }
 
+    /// The `io_wait` probe of an operation on this socket that returned `Pending`.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
+    #[inline]
+    fn io_wait_probe(&self, write: bool) {
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        {
+            use weir_probes::Event;
+            weir_probes::probe!(Event::IoWait {
+                fd: self.get_ref().as_raw_fd() as u64,
+                write,
+                location: std::panic::Location::caller()
+            });
+        }
+        let _ = write;
+    }
+
     /// Writes to a stream socket; a peer that is gone is `BrokenPipe`, never SIGPIPE.
+    #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn poll_write_stream(
         &self,
         cx: &mut Context<'_>,
@@ -270,13 +293,17 @@ impl<E: Source + AsRawFd> PollEvented<E> {
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         let short = move |&n: &usize| 0 < n && n < len;
-        self.poll_io_drained(
+        let out = self.poll_io_drained(
             cx,
             Direction::Write,
             Waiter::Exclusive,
             |io| socket_calls::send(io.as_raw_fd(), buf),
             short,
-        )
+        );
+        if out.is_pending() {
+            self.io_wait_probe(true);
+        }
+        out
     }
 
     /// Gathers `bufs` into one `sendmsg`.

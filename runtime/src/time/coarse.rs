@@ -24,7 +24,11 @@ pub(crate) fn refresh_coarse() -> u64 {
     let ns = (origin().elapsed().as_nanos() as u64).max(1);
     // Relaxed: the value is the only payload; fetch_max keeps it monotonic when several
     // workers refresh at once.
-    NOW_NS.fetch_max(ns, Ordering::Relaxed).max(ns)
+    let now = NOW_NS.fetch_max(ns, Ordering::Relaxed).max(ns);
+    // The recorder collects on the runtime's own timer path (at most every few ms).
+    #[cfg(feature = "record")]
+    weir_probes::runtime_tick(now, coarse_nanos);
+    now
 }
 
 /// The coarse current time: cheap, monotonic, and at most a few milliseconds behind

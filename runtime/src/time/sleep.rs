@@ -12,15 +12,19 @@ use crate::runtime::context;
 use crate::sync::Arc;
 
 /// Waits until `duration` has passed.
+#[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now().saturating_add(duration))
 }
 
 /// Waits until `deadline`.
+#[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         entry: None,
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        site: std::panic::Location::caller(),
     }
 }
 
@@ -33,6 +37,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     entry: Option<Entry>,
+    /// Where the sleep was made (for the `timer_sleep` probe).
+    #[cfg(any(feature = "usdt", feature = "record"))]
+    site: &'static std::panic::Location<'static>,
 }
 
 struct Entry {
@@ -94,6 +101,14 @@ impl Future for Sleep {
         };
         if ready.is_ready() {
             restore.made_progress();
+        } else {
+            #[cfg(any(feature = "usdt", feature = "record"))]
+            {
+                use weir_probes::Event;
+                weir_probes::probe!(Event::TimerSleep {
+                    location: this.site
+                });
+            }
         }
         ready
     }
