@@ -1,7 +1,7 @@
 //! The recorder's blocking chain and histograms, through `weir::probes` (`--features record`).
 
-use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use weir::channel::Builder;
@@ -36,26 +36,30 @@ fn waiting(s: &probes::Snapshot, task: u64) -> bool {
     )
 }
 
-/// A → c1 → B → c2 → C, where C does `root` after receiving once from c2.
-fn chain<F, Fut>(root: F) -> (probes::BlockingReport, [u64; 3], [u64; 2], u32)
+/// A → c1 → B → c2 → C, where C does `root` once A and B are both waiting (so a root that
+/// holds its worker cannot keep them from reaching their waits). `ready` says when C's state
+/// is the one the test is about.
+fn chain<F, Fut>(
+    root: F,
+    ready: impl Fn(&TaskState) -> bool,
+) -> (probes::BlockingReport, [u64; 3], [u64; 2])
 where
-    F: FnOnce(u32) -> Fut + Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let rt = runtime();
     let (c1_tx, c1_rx) = Builder::bounded(1).name("c1").build::<u32>();
     let (c2_tx, c2_rx) = Builder::bounded(1).name("c2").build::<u32>();
+    let (go_tx, go_rx) = Builder::bounded(1).name("go").build::<()>();
     let (c1, c2) = (c1_rx.id(), c2_rx.id());
     let (ids_tx, ids_rx) = mpsc::channel();
-    let line = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let (a_ids, b_ids, c_ids) = (ids_tx.clone(), ids_tx.clone(), ids_tx);
-    let l2 = line.clone();
     rt.spawn(async move {
         c_ids.send(('C', id())).unwrap();
         let _ = c2_rx.recv().await;
         let _keep = c2_rx;
-        root(0).await;
-        let _ = l2;
+        let _ = go_rx.recv().await;
+        root().await;
     });
     rt.spawn(async move {
         b_ids.send(('B', id())).unwrap();
@@ -76,16 +80,12 @@ where
         let (n, i) = ids_rx.recv().unwrap();
         ids[(n as u8 - b'A') as usize] = i;
     }
-    until(|s| {
-        waiting(s, ids[0])
-            && waiting(s, ids[1])
-            && s.task(ids[2]).is_some_and(|t| {
-                !matches!(t.state, TaskState::Runnable | TaskState::Waiting { .. })
-            })
-    });
+    until(|s| waiting(s, ids[0]) && waiting(s, ids[1]));
+    go_tx.try_send(()).unwrap();
+    until(|s| s.task(ids[2]).is_some_and(|t| ready(&t.state)));
     let report = probes::blocking_report(c1).unwrap();
     std::mem::forget(rt);
-    (report, ids, [c1, c2], line.load(Ordering::Relaxed))
+    (report, ids, [c1, c2])
 }
 
 fn only_chain(r: &probes::BlockingReport, ids: [u64; 3], chans: [u64; 2]) -> probes::Chain {
@@ -106,10 +106,13 @@ fn only_chain(r: &probes::BlockingReport, ids: [u64; 3], chans: [u64; 2]) -> pro
 #[test]
 fn chain_ends_at_a_sleeping_root_with_its_line() {
     static LINE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let (r, ids, chans, _) = chain(|_| async {
-        LINE.store(line!() + 1, Ordering::Relaxed);
-        weir::time::sleep(Duration::from_secs(3600)).await;
-    });
+    let (r, ids, chans) = chain(
+        || async {
+            LINE.store(line!() + 1, Ordering::Relaxed);
+            weir::time::sleep(Duration::from_secs(3600)).await;
+        },
+        |s| matches!(s, TaskState::Sleeping { .. }),
+    );
     let c = only_chain(&r, ids, chans);
     let Some((_, RootKind::Asleep(Some(at)))) = c.root() else {
         panic!("root is not asleep: {r}");
@@ -126,14 +129,17 @@ fn chain_ends_at_a_sleeping_root_with_its_line() {
 #[test]
 fn chain_ends_at_a_root_waiting_on_a_tcp_read() {
     use weir::io::AsyncReadExt;
-    let (r, ids, chans, _) = chain(|_| async {
-        let l = weir::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let _client = weir::net::TcpStream::connect(addr).await.unwrap();
-        let (mut s, _) = l.accept().await.unwrap();
-        let mut buf = [0u8; 16];
-        let _ = s.read(&mut buf).await;
-    });
+    let (r, ids, chans) = chain(
+        || async {
+            let l = weir::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let _client = weir::net::TcpStream::connect(addr).await.unwrap();
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = [0u8; 16];
+            let _ = s.read(&mut buf).await;
+        },
+        |s| matches!(s, TaskState::Io { write: false, .. }),
+    );
     let c = only_chain(&r, ids, chans);
     let Some((
         _,
@@ -146,6 +152,28 @@ fn chain_ends_at_a_root_waiting_on_a_tcp_read() {
     };
     assert!(fd > 2, "{r}");
     assert!(r.to_string().contains("waiting on IO"), "{r}");
+}
+
+#[test]
+fn chain_ends_at_a_root_busy_on_the_cpu() {
+    // C spins without yielding until the report is taken.
+    static RELEASE: AtomicBool = AtomicBool::new(false);
+    let (r, ids, chans) = chain(
+        || async {
+            while !RELEASE.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        },
+        |s| matches!(s, TaskState::Running { .. }),
+    );
+    // Only now: the report was taken while C was still spinning.
+    RELEASE.store(true, Ordering::Relaxed);
+    let c = only_chain(&r, ids, chans);
+    let Some((_, RootKind::Busy { for_ns, .. })) = c.root() else {
+        panic!("root is not busy: {r}");
+    };
+    assert!(for_ns > 0, "{r}");
+    assert!(r.to_string().contains("busy on the CPU"), "{r}");
 }
 
 #[test]

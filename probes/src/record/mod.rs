@@ -42,8 +42,10 @@ pub const COLLECT_EVERY_NS: u64 = 5_000_000;
 static ON: AtomicBool = AtomicBool::new(true);
 static EMITTED: AtomicU64 = AtomicU64::new(0);
 static LAST_COLLECT: AtomicU64 = AtomicU64::new(0);
-/// The registered clock (`fn() -> u64` as an address; 0 = none yet).
+/// The registered event clock (`fn() -> u64` as an address; 0 = none yet).
 static CLOCK: AtomicUsize = AtomicUsize::new(0);
+/// The registered precise clock, same origin, read by snapshots only (0 = none yet).
+static PRECISE: AtomicUsize = AtomicUsize::new(0);
 
 #[cfg(not(loom))]
 static RINGS: [ring::Ring<RING_SLOTS>; WORKER_RINGS + 1] =
@@ -75,17 +77,31 @@ pub(crate) mod kind {
     pub const IO: u8 = 15;
 }
 
+/// Calls the clock registered in `slot` (0 when none is).
 #[inline]
-fn now() -> u64 {
+fn read(slot: &AtomicUsize) -> u64 {
     // Relaxed: the address is the only payload.
-    match CLOCK.load(Ordering::Relaxed) {
+    match slot.load(Ordering::Relaxed) {
         0 => 0,
         f => {
-            // SAFETY: only `register_clock` stores here, and it stores a `fn() -> u64`.
+            // SAFETY: only `register_clock` stores into CLOCK and PRECISE, and it stores a
+            // `fn() -> u64` there.
             let f: fn() -> u64 = unsafe { core::mem::transmute::<usize, fn() -> u64>(f) };
             f()
         }
     }
+}
+
+/// The event clock: the runtime's coarse clock (one relaxed load).
+#[inline]
+fn now() -> u64 {
+    read(&CLOCK)
+}
+
+/// Now on the precise clock, for collections and snapshots: the coarse clock stands still
+/// while every worker but a busy one is parked, and "running for N ms" must not.
+fn precise_now() -> u64 {
+    read(&PRECISE).max(now())
 }
 
 fn loc(l: &'static core::panic::Location<'static>) -> u64 {
@@ -173,19 +189,20 @@ pub(crate) fn emitted() -> u64 {
     EMITTED.load(Ordering::Relaxed)
 }
 
-/// Registers the clock events are stamped with (the runtime's coarse clock, in nanoseconds
-/// since a fixed origin).
-pub fn register_clock(clock: fn() -> u64) {
-    // Relaxed: the address is the only payload.
-    CLOCK.store(clock as usize, Ordering::Relaxed);
+/// Registers the clocks, in nanoseconds since one fixed origin: `events` stamps every event
+/// (the runtime's coarse clock), `precise` dates collections and snapshots.
+pub fn register_clock(events: fn() -> u64, precise: fn() -> u64) {
+    // Relaxed: the addresses are the only payload.
+    CLOCK.store(events as usize, Ordering::Relaxed);
+    PRECISE.store(precise as usize, Ordering::Relaxed);
 }
 
-/// Called by the runtime on its timer path with the coarse time: registers the clock and
+/// Called by the runtime on its timer path with the coarse time: registers the clocks and
 /// collects when [`COLLECT_EVERY_NS`] passed since the last collection.
-pub fn runtime_tick(now_ns: u64, clock: fn() -> u64) {
+pub fn runtime_tick(now_ns: u64, events: fn() -> u64, precise: fn() -> u64) {
     // Relaxed: the address is the only payload.
-    if CLOCK.load(Ordering::Relaxed) != clock as usize {
-        register_clock(clock);
+    if CLOCK.load(Ordering::Relaxed) != events as usize {
+        register_clock(events, precise);
     }
     // Relaxed: a rate limit; the CAS makes one caller the collector of this interval.
     let last = LAST_COLLECT.load(Ordering::Relaxed);
@@ -243,13 +260,13 @@ impl Recorder {
 
     fn collect_with(&self, mut state: std::sync::MutexGuard<'_, aggregate::State>) {
         #[cfg(not(loom))]
-        let trips = state.collect(&RINGS, now());
+        let trips = state.collect(&RINGS, precise_now());
         #[cfg(loom)]
         let trips: Vec<u64> = Vec::new();
         if trips.is_empty() {
             return;
         }
-        let snap = state.snapshot(now());
+        let snap = state.snapshot(precise_now());
         drop(state);
         for ch in trips {
             if let Ok(report) = snap.blocking_report(ch) {
@@ -267,7 +284,7 @@ impl Recorder {
         let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
         self.collect_with(guard);
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.snapshot(now())
+        state.snapshot(precise_now())
     }
 }
 

@@ -27,8 +27,14 @@ pub(crate) fn refresh_coarse() -> u64 {
     let now = NOW_NS.fetch_max(ns, Ordering::Relaxed).max(ns);
     // The recorder collects on the runtime's own timer path (at most every few ms).
     #[cfg(feature = "record")]
-    weir_probes::runtime_tick(now, coarse_nanos);
+    weir_probes::runtime_tick(now, coarse_nanos, precise_nanos);
     now
+}
+
+/// The system clock on the coarse clock's origin (for the recorder's snapshots).
+#[cfg(feature = "record")]
+fn precise_nanos() -> u64 {
+    (origin().elapsed().as_nanos() as u64).max(1)
 }
 
 /// The coarse current time: cheap, monotonic, and at most a few milliseconds behind
