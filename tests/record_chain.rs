@@ -19,12 +19,21 @@ fn runtime() -> weir::Runtime {
         .unwrap()
 }
 
-/// Waits (without a time limit beyond the test's) until `ok` holds for a snapshot.
+/// Waits until `ok` holds for a snapshot; after 20 s the test fails, showing what the
+/// recorder saw.
 fn until(mut ok: impl FnMut(&probes::Snapshot) -> bool) {
+    let start = std::time::Instant::now();
     loop {
-        if ok(&probes::recorder().snapshot()) {
+        let s = probes::recorder().snapshot();
+        if ok(&s) {
             return;
         }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the recorder never showed the expected states (dropped {}): {:#?}",
+            s.dropped,
+            s.tasks
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -99,6 +99,8 @@ pub(super) struct State {
     tasks: HashMap<u64, Task>,
     done: VecDeque<u64>,
     dropped: u64,
+    /// The rings' producer-side drop counts at the last collection.
+    producer_drops: u64,
 }
 
 fn push_recent(v: &mut Vec<u64>, task: u64) {
@@ -124,7 +126,10 @@ impl State {
                 n += 1;
             });
         }
+        // Producers count the events they gave up on a busy slot; add what is new.
         let producer_drops: u64 = rings.iter().map(Ring::producer_drops).sum();
+        lost += producer_drops.saturating_sub(self.producer_drops);
+        self.producer_drops = producer_drops;
         if lost > 0 {
             // Matching sends to receives is unreliable across a gap: start over.
             for c in self.chans.values_mut() {
@@ -132,7 +137,6 @@ impl State {
             }
         }
         self.dropped += lost;
-        let _ = producer_drops;
         for (id, cap, loc, name) in CHANNELS.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             let c = self.chans.entry(id).or_default();
             c.stats.id = id;
@@ -140,8 +144,12 @@ impl State {
             c.stats.location = Some(loc);
             c.stats.name = (!name.is_empty()).then_some(name);
         }
-        // Stable: events of one ring keep their order at equal times.
-        batch.sort_by_key(|&(t, n, _)| (t, n));
+        // Rings are merged by time. Within one coarse tick the order of two threads' events is
+        // unknown: wakes are taken to come first, so a task woken and then polled in the same
+        // tick reads as polled, not as runnable until its next poll (a wake during a poll in
+        // that tick is missed until the task's next poll instead). Stable: events of one ring
+        // keep their order.
+        batch.sort_by_key(|&(t, n, w)| (t, (w[0] & 0xff) as u8 != kind::WAKE, n));
         let mut trips = Vec::new();
         for &(_, _, w) in &batch {
             self.fold(w, &mut trips);

@@ -364,7 +364,8 @@ fn colour(c: u32, max: u32) -> String {
 pub struct Snapshot {
     /// When (recorder clock, ns).
     pub at_ns: u64,
-    /// Events lost so far: overwritten in a full ring before the collector read them.
+    /// Events lost so far: overwritten in a full ring before the collector read them, or
+    /// given up by a producer that found its slot still being written.
     pub dropped: u64,
     /// Every channel seen, by id.
     pub channels: Vec<ChannelStats>,
