@@ -16,8 +16,12 @@
 //!   primary has been healthy for the cooldown, the channel recovers (L3).
 //!
 //! One status line a second; at the end the chaos figures with pass/fail against the goals.
+//!
+//! With `--features record` the in-process recorder prints the blocking report of each trip
+//! (the storage trip's root is the storage task asleep in its stall), checks that root among
+//! the figures, and writes a latency heatmap (SVG) per channel.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -173,10 +177,19 @@ async fn storage(rx: Receiver<Msg>, stats: Arc<Stats>) {
         let t = stats.ms();
         if t >= STORAGE_FAULT.0 && t < STORAGE_FAULT.1 {
             // The store hangs until the fault ends.
-            sleep(Duration::from_millis(STORAGE_FAULT.1 - t)).await;
+            sleep(stall(t, line!())).await;
         }
         stats.finish(m, false);
     }
+}
+
+/// The line of the storage stall's `sleep` (the root the recorder should name).
+static STALL_LINE: AtomicU32 = AtomicU32::new(0);
+
+/// How long the store hangs when a message arrives at `t` ms into the fault; notes `line`.
+fn stall(t: u64, line: u32) -> Duration {
+    STALL_LINE.store(line, Ordering::Relaxed);
+    Duration::from_millis(STORAGE_FAULT.1 - t)
 }
 
 async fn backup_store(rx: Receiver<Msg>, stats: Arc<Stats>) {
@@ -225,6 +238,9 @@ async fn main() {
         .group(group.clone(), GroupPolicy::Report)
         .backup(backup_tx)
         .build();
+
+    #[cfg(feature = "record")]
+    let (reports, storage_id) = (trip_reports(stats.start), st_rx.id());
 
     // Status handles (receivers are Clone; these never receive).
     let (s_in, s_logic, s_st) = (in_rx.clone(), logic_rx.clone(), st_rx.clone());
@@ -364,4 +380,58 @@ async fn main() {
         "  messages: sent {sent}, received {received}, duplicates {dup}, lost {lost} — goal 0 lost: {}",
         ok(lost == 0 && dup == 0)
     );
+    #[cfg(feature = "record")]
+    recorded_figures(&reports.lock().unwrap(), storage_id);
+}
+
+/// Prints each trip's blocking report as it happens (the recorder calls this at most once per
+/// trip) and keeps them for the figures.
+#[cfg(feature = "record")]
+fn trip_reports(start: Instant) -> Arc<Mutex<Vec<weir::probes::BlockingReport>>> {
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let kept = reports.clone();
+    weir::probes::on_trip(move |report| {
+        println!("\n[{:.2} s] {report}", start.elapsed().as_secs_f64());
+        kept.lock().unwrap().push(report.clone());
+    });
+    reports
+}
+
+/// The recorder's figure (the storage trip's root) and a heatmap per channel.
+#[cfg(feature = "record")]
+fn recorded_figures(reports: &[weir::probes::BlockingReport], storage: u64) {
+    use weir::probes::{LatencyKind, RootKind};
+    let line = STALL_LINE.load(Ordering::Relaxed);
+    let asleep_in_stall = reports.iter().filter(|r| r.channel == storage).any(|r| {
+        r.roots().iter().any(|(_, kind)| {
+            matches!(kind, RootKind::Asleep(Some(at))
+                if at.file().ends_with("slo_pipeline.rs") && at.line() == line)
+        })
+    });
+    println!(
+        "  root of the storage trip: the storage task asleep at examples/slo_pipeline.rs:{line} — {}",
+        if asleep_in_stall { "PASS" } else { "FAIL" }
+    );
+    let snap = weir::probes::recorder().snapshot();
+    let dir = std::path::Path::new("target").join("slo_pipeline");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        println!("  heatmaps: cannot create {}: {e}", dir.display());
+        return;
+    }
+    for name in ["ingress", "logic", "storage"] {
+        let Ok(svg) = snap.heatmap(name, LatencyKind::SendToRecv) else {
+            continue;
+        };
+        let path = dir.join(format!("{name}-send_to_recv.svg"));
+        match std::fs::write(&path, svg) {
+            Ok(()) => println!(
+                "  heatmap of {name}'s send-to-receive latency: {}",
+                path.display()
+            ),
+            Err(e) => println!("  heatmap of {name}: cannot write {}: {e}", path.display()),
+        }
+    }
+    if let Ok(text) = snap.text_histogram("storage", LatencyKind::SendToRecv) {
+        println!("\n{text}");
+    }
 }

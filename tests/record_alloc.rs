@@ -36,7 +36,10 @@ fn recording_channel_events_allocates_nothing() {
     }
     let recorded = probes::emitted() - emitted;
     let allocated = counting_alloc::allocs() - allocs;
-    assert_eq!(allocated, 0, "{allocated} allocations for {recorded} events");
+    assert_eq!(
+        allocated, 0,
+        "{allocated} allocations for {recorded} events"
+    );
     // Each round: 2 sends, 2 receives, a wait start and a wait end.
     assert!(recorded >= 6 * ROUNDS, "only {recorded} events recorded");
 

@@ -266,9 +266,10 @@ impl<T> Chan<T> {
             Flavor::Zero(z) => z.try_recv(),
         };
         if res.is_ok() {
+            // Pops the value's probe stamp too, so later receives stay paired with their sends.
             probe!(Event::ChannelRecv {
                 channel: self.id,
-                latency: RecvLatency::Unmeasured
+                latency: self.queued_latency()
             });
             self.wake_sender();
         }
@@ -285,6 +286,9 @@ impl<T> Chan<T> {
         };
         if res.is_ok() {
             probe!(Event::ChannelSend { channel: self.id });
+            // Stamped like any send (from now): receives pair stamps by sequence.
+            #[cfg(any(feature = "usdt", feature = "record"))]
+            self.probe_stamps.sent();
             self.wake_receiver();
         }
         res
@@ -435,7 +439,7 @@ impl<T> Chan<T> {
                 if let Poll::Ready(Ok(_)) = out {
                     probe!(Event::ChannelRecv {
                         channel: self.id,
-                        latency: RecvLatency::Unmeasured
+                        latency: self.queued_latency()
                     });
                     if let Some(g) = &self.guard {
                         g.received(self, self.chaos_latency_us());
