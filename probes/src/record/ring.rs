@@ -142,13 +142,11 @@ impl<const N: usize> Ring<N> {
             // Acquire: pairs with the producer's release store of `done`.
             let seq = slot.seq.load(Ordering::Acquire);
             if seq < done {
-                // Its producer has not finished (or gave the slot up): look again later,
-                // unless later producers lapped it already.
-                if head - pos >= N as u64 {
-                    lost += 1;
-                    cursor.tail += 1;
-                    continue;
-                }
+                // Its producer has not finished (or gave the slot up): look again later. Not
+                // lost: `pos` is one of the last `N` positions, so no later lap has claimed its
+                // slot yet (a collection after one skips it above). Counting it lost when
+                // `head - pos == N` dropped whole events that nothing had overwritten (found by
+                // loom: a slow producer, or a stale read of `seq`).
                 break;
             }
             cursor.tail += 1;
