@@ -27,6 +27,8 @@ pub mod table;
 pub mod tracer;
 
 #[cfg(feature = "record")]
+// Under loom only the ring is modelled; the rest of the recorder is compiled out of use.
+#[cfg_attr(loom, allow(dead_code))]
 mod record;
 #[cfg(feature = "record")]
 pub use record::{

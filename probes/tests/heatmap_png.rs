@@ -147,7 +147,7 @@ fn check_svg_text(svg: &str, name: &str) {
 
 #[test]
 fn heatmap_renders_to_a_png_of_its_size_and_content() {
-    register_clock(clock);
+    register_clock(clock, clock);
     // Same columns and rows, different counts: "spread" is flat, "skewed" piles up on one row.
     record(9_001, "heat-spread", 8, |_, _| 5);
     record(9_002, "heat-skewed", 8, |c, i| {

@@ -99,8 +99,6 @@ pub(super) struct State {
     tasks: HashMap<u64, Task>,
     done: VecDeque<u64>,
     dropped: u64,
-    /// The rings' producer-side drop counts at the last collection.
-    producer_drops: u64,
 }
 
 fn push_recent(v: &mut Vec<u64>, task: u64) {
@@ -126,10 +124,8 @@ impl State {
                 n += 1;
             });
         }
-        // Producers count the events they gave up on a busy slot; add what is new.
-        let producer_drops: u64 = rings.iter().map(Ring::producer_drops).sum();
-        lost += producer_drops.saturating_sub(self.producer_drops);
-        self.producer_drops = producer_drops;
+        // `drain` counts every position it passes undelivered, the ones a producer gave up on
+        // a busy slot included: `Ring::producer_drops` is already in `lost`.
         if lost > 0 {
             // Matching sends to receives is unreliable across a gap: start over.
             for c in self.chans.values_mut() {
