@@ -67,11 +67,29 @@ impl<T> Chan<T> {
     /// Wakes a receiver after a value went in (one SeqCst load when nobody waits).
     #[inline]
     fn after_send(&self) {
+        self.sent_hooks();
+        self.wake_receiver();
+    }
+
+    /// The send probe and the guard's observer hook.
+    #[inline(always)]
+    fn sent_hooks(&self) {
         probe!(Event::ChannelSend { channel: self.id });
         if let Some(g) = &self.guard {
             g.sent(self);
         }
-        self.wake_receiver();
+    }
+
+    /// The receive probe and the guard's observer hook.
+    #[inline(always)]
+    fn received_hooks(&self) {
+        probe!(Event::ChannelRecv {
+            channel: self.id,
+            latency: RecvLatency::Unmeasured
+        });
+        if let Some(g) = &self.guard {
+            g.received(self, self.chaos_latency_us());
+        }
     }
 
     #[inline]
@@ -94,13 +112,7 @@ impl<T> Chan<T> {
     /// Wakes a sender after a value came out.
     #[inline]
     fn after_recv(&self) {
-        probe!(Event::ChannelRecv {
-            channel: self.id,
-            latency: RecvLatency::Unmeasured
-        });
-        if let Some(g) = &self.guard {
-            g.received(self, self.chaos_latency_us());
-        }
+        self.received_hooks();
         self.wake_sender();
     }
 
@@ -261,14 +273,52 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A receive that never queued, on a plain ring that is closed and drained: it answers
-    /// `Closed` at once without the receive path (no probe fires on that answer there either).
-    /// Under an injected stall (the `chaos` feature) a closed, drained channel answers
-    /// `Closed` too.
-    #[inline]
-    pub(crate) fn recv_closed_fast(&self) -> bool {
-        self.guard.is_none()
-            && matches!(&self.flavor, Flavor::Array(a) if a.is_closed_and_drained())
+    /// The first try of a plain receive that has not queued (ring and list; a rendezvous
+    /// pairs under its lock in `poll_recv`, so it answers `Empty` here and goes there).
+    /// One dispatch on the flavour for the receive and the sender's wake-up; the result is
+    /// rebuilt rather than passed through, so it is written whole.
+    #[inline(always)]
+    pub(crate) fn try_recv_fresh(&self) -> Result<T, TryRecvError> {
+        let (res, senders) = match &self.flavor {
+            Flavor::Array(a) => (a.try_recv(), Some(&a.senders)),
+            Flavor::List(l) => (l.try_recv(), None),
+            Flavor::Zero(_) => return Err(TryRecvError::Empty),
+        };
+        match res {
+            Ok(v) => {
+                self.received_hooks();
+                if let Some(q) = senders {
+                    if q.has_waiters() {
+                        q.notify_one();
+                    }
+                }
+                Ok(v)
+            }
+            Err(TryRecvError::Closed) => Err(TryRecvError::Closed),
+            Err(_) => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// The first try of a send that has not queued (ring and list; a rendezvous answers
+    /// `Full` here and pairs in `poll_send`). One dispatch, as for `try_recv_fresh`.
+    #[inline(always)]
+    pub(crate) fn try_send_fresh(&self, value: T) -> Result<(), TrySendError<T>> {
+        let receivers = match &self.flavor {
+            Flavor::Array(a) => {
+                a.try_send(value)?;
+                &a.receivers
+            }
+            Flavor::List(l) => {
+                l.try_send(value)?;
+                &l.receivers
+            }
+            Flavor::Zero(_) => return Err(TrySendError::Full(value)),
+        };
+        self.sent_hooks();
+        if receivers.has_waiters() {
+            receivers.notify_one();
+        }
+        Ok(())
     }
 
     /// Polls a send whose value is in `node`'s slot.

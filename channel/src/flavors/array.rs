@@ -201,17 +201,6 @@ impl<T> Array<T> {
         }
     }
 
-    /// Closed and drained, read from `head` and `tail` alone (no slot, no fence): the answer
-    /// a receive that never queued gives at once. A marked `tail` is final and `head` never
-    /// passes it, so `head` at the marked `tail` stays true (see the invariants).
-    #[inline]
-    pub(crate) fn is_closed_and_drained(&self) -> bool {
-        // Acquire: pairs with the close's SeqCst `fetch_or`, as in `try_recv`.
-        let tail = self.tail.load(Ordering::Acquire);
-        // Relaxed: only compared with the final `tail`; no value is read on this answer.
-        tail & self.mark_bit != 0 && self.head.load(Ordering::Relaxed) == tail & !self.mark_bit
-    }
-
     /// Receives without waiting. Does not wake senders; the caller does.
     // Always inline: every receive form goes through here, and a call returns the result
     // through memory (see `Chan::try_recv`).
@@ -408,23 +397,22 @@ mod tests {
     }
 
     #[test]
-    fn closed_and_drained_only_once_every_value_is_out() {
+    fn closed_only_once_every_value_is_out() {
         let a = Array::try_new(2).unwrap();
-        assert!(!a.is_closed_and_drained(), "open and empty");
+        assert_eq!(a.try_recv(), Err(TryRecvError::Empty), "open and empty");
         a.try_send(1).unwrap();
         a.close();
-        assert!(!a.is_closed_and_drained(), "closed with a value left");
-        assert_eq!(a.try_recv(), Ok(1));
-        assert!(a.is_closed_and_drained());
-        // After a few laps too (the comparison ignores the closed mark, not the lap).
+        assert_eq!(a.try_recv(), Ok(1), "closed with a value left");
+        assert_eq!(a.try_recv(), Err(TryRecvError::Closed));
+        // After a few laps too (the closed answer compares the position, lap included).
         let b = Array::try_new(2).unwrap();
         for i in 0..7 {
             b.try_send(i).unwrap();
             assert_eq!(b.try_recv(), Ok(i));
         }
-        assert!(!b.is_closed_and_drained());
+        assert_eq!(b.try_recv(), Err(TryRecvError::Empty));
         b.close();
-        assert!(b.is_closed_and_drained());
+        assert_eq!(b.try_recv(), Err(TryRecvError::Closed));
     }
 
     #[test]
