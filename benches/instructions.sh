@@ -4,6 +4,7 @@
 #
 #   bash benches/instructions.sh                      # weir and kanal on seq_large, spsc_bounded1024
 #   CHANNELS="weir kanal_on_weir" WORKLOADS="spsc_bounded1" bash benches/instructions.sh
+#   FEATURES=weir/usdt CHANNELS=weir bash benches/instructions.sh   # probes compiled in
 #
 # Each (channel, workload) runs twice, with LOW and HIGH messages; instructions per message are
 # (Ir(HIGH) - Ir(LOW)) / (HIGH - LOW), so runtime start-up, channel creation and teardown
@@ -18,10 +19,11 @@ HIGH=${HIGH:-200000}
 CHANNELS=${CHANNELS:-"weir kanal kanal_on_weir weir_on_tokio"}
 WORKLOADS=${WORKLOADS:-"seq_large spsc_bounded1024"}
 export WEIR_BENCH_WORKERS=${WEIR_BENCH_WORKERS:-1}
+FEATURES=${FEATURES:-}
 
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed" >&2; exit 2; }
 
-exe=$(cargo bench --no-run -p weir-benches --bench instructions --message-format=json 2>/dev/null |
+exe=$(cargo bench --no-run -p weir-benches --bench instructions ${FEATURES:+--features "$FEATURES"} --message-format=json 2>/dev/null |
   sed -n 's/.*"executable":"\([^"]*\/instructions-[^"]*\)".*/\1/p' | tail -1)
 [ -x "$exe" ] || { echo "instructions.sh: cannot find the built instructions bench" >&2; exit 2; }
 
@@ -38,7 +40,7 @@ count() {
   awk '/Collected :/ { print $NF }' "$tmp/log"
 }
 
-echo "instructions per message (callgrind), $WEIR_BENCH_WORKERS worker(s), $LOW and $HIGH messages, $(date -u +%FT%TZ)"
+echo "instructions per message (callgrind), $WEIR_BENCH_WORKERS worker(s), $LOW and $HIGH messages, features: ${FEATURES:-none}, $(date -u +%FT%TZ)"
 echo
 echo "| workload | channel | Ir ($LOW msgs) | Ir ($HIGH msgs) | instructions per message |"
 echo "|---|---|---:|---:|---:|"

@@ -31,6 +31,9 @@ pub(crate) struct Chan<T> {
     /// Injected faults (the `chaos` feature).
     #[cfg(feature = "chaos")]
     pub(crate) chaos: Option<std::sync::Arc<crate::chaos::Faults>>,
+    /// Close time and send stamps for the probes' latency fields.
+    #[cfg(any(feature = "usdt", feature = "record"))]
+    pub(crate) probe_stamps: crate::probe_stamps::ProbeStamps,
 }
 
 /// Hands out channel ids: stable for the channel's life, unique in the process.
@@ -43,7 +46,6 @@ pub(crate) fn next_id() -> u64 {
 impl<T> Chan<T> {
     pub(crate) fn new(flavor: Flavor<T>, name: Option<Box<str>>) -> Self {
         Chan {
-            flavor,
             close_watchers: WaitQueue::new(),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
@@ -52,6 +54,13 @@ impl<T> Chan<T> {
             guard: None,
             #[cfg(feature = "chaos")]
             chaos: None,
+            #[cfg(any(feature = "usdt", feature = "record"))]
+            probe_stamps: crate::probe_stamps::ProbeStamps::new(match &flavor {
+                Flavor::Array(a) => Some(a.capacity()),
+                Flavor::List(_) => None,
+                Flavor::Zero(_) => Some(0),
+            }),
+            flavor,
         }
     }
 
@@ -75,6 +84,8 @@ impl<T> Chan<T> {
     #[inline(always)]
     fn sent_hooks(&self) {
         probe!(Event::ChannelSend { channel: self.id });
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        self.probe_stamps.sent();
         if let Some(g) = &self.guard {
             g.sent(self);
         }
@@ -85,7 +96,7 @@ impl<T> Chan<T> {
     fn received_hooks(&self) {
         probe!(Event::ChannelRecv {
             channel: self.id,
-            latency: RecvLatency::Unmeasured
+            latency: self.queued_latency()
         });
         if let Some(g) = &self.guard {
             g.received(self, self.chaos_latency_us());
@@ -107,6 +118,32 @@ impl<T> Chan<T> {
             }
             Flavor::Zero(_) => {}
         }
+    }
+
+    /// The send-to-receive delay of the value just taken (behind `channel_recv`'s check).
+    #[inline]
+    fn queued_latency(&self) -> RecvLatency {
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        return self.probe_stamps.received();
+        #[cfg(not(any(feature = "usdt", feature = "record")))]
+        RecvLatency::Unmeasured
+    }
+
+    /// A receive answers `Closed`: `channel_recv` with the close-to-return delay.
+    #[inline]
+    fn answered_closed(&self) {
+        probe!(Event::ChannelRecv {
+            channel: self.id,
+            latency: self.after_close_latency()
+        });
+    }
+
+    #[inline]
+    fn after_close_latency(&self) -> RecvLatency {
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        return self.probe_stamps.after_close();
+        #[cfg(not(any(feature = "usdt", feature = "record")))]
+        RecvLatency::Unmeasured
     }
 
     /// Wakes a sender after a value came out.
@@ -214,12 +251,18 @@ impl<T> Chan<T> {
             // Rebuilt rather than passed through: the common case (closed or empty) then
             // writes the caller's result directly instead of copying a partly written one.
             Err(TryRecvError::Closed) => match &self.guard {
-                None => Err(TryRecvError::Closed),
+                None => {
+                    self.answered_closed();
+                    Err(TryRecvError::Closed)
+                }
                 Some(g) => match g.on_closed() {
                     Closing::Value(v) => Ok(v),
                     // A move to the backup is in flight: not drained yet.
                     Closing::Settling => Err(TryRecvError::Empty),
-                    Closing::Closed => Err(TryRecvError::Closed),
+                    Closing::Closed => {
+                        self.answered_closed();
+                        Err(TryRecvError::Closed)
+                    }
                 },
             },
             Err(e) => Err(e),
@@ -294,7 +337,10 @@ impl<T> Chan<T> {
                 }
                 Ok(v)
             }
-            Err(TryRecvError::Closed) => Err(TryRecvError::Closed),
+            Err(TryRecvError::Closed) => {
+                self.answered_closed();
+                Err(TryRecvError::Closed)
+            }
             Err(_) => Err(TryRecvError::Empty),
         }
     }
@@ -479,6 +525,9 @@ impl<T> Chan<T> {
             },
             (out, _) => out,
         };
+        if let Poll::Ready(Err(RecvError::Closed)) = out {
+            self.answered_closed();
+        }
         out
     }
 
@@ -572,6 +621,9 @@ impl<T> Chan<T> {
 
     /// Closes the channel; `true` for the call that closed it.
     pub(crate) fn close(&self) -> bool {
+        // Before the close itself, so that a receiver the close wakes reads the time.
+        #[cfg(any(feature = "usdt", feature = "record"))]
+        self.probe_stamps.closed();
         let woken = match &self.flavor {
             Flavor::Array(a) => {
                 if !a.close() {

@@ -41,6 +41,8 @@ mod flavors;
 mod futures;
 mod guard;
 mod handles;
+#[cfg(any(feature = "usdt", feature = "record"))]
+mod probe_stamps;
 mod runtime_hooks;
 #[doc(hidden)]
 pub mod select;

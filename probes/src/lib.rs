@@ -17,10 +17,14 @@
 
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod context;
+pub mod elf_notes;
 mod event;
 mod probe;
+pub mod scripts;
 pub mod table;
+pub mod tracer;
 
 #[cfg(feature = "record")]
 mod record;
@@ -62,12 +66,27 @@ impl Stamp {
 /// happen here, once per emitted event.
 #[inline(never)]
 pub fn dispatch(event: Event<'_>) {
-    let stamp = Stamp::current();
+    // Which backends want it, before anything is read for them: with both compiled in, the
+    // stamp is read only when one of them does.
     #[cfg(all(feature = "usdt", weir_usdt))]
-    usdt::emit(stamp, &event);
+    let to_usdt = usdt::is_attached(event.probe());
+    #[cfg(not(all(feature = "usdt", weir_usdt)))]
+    let to_usdt = false;
     // ---- record backend: the recorder (`--features record`) takes the event here ----
     #[cfg(feature = "record")]
-    if record::is_on(event.probe()) {
+    let to_record = record::is_on(event.probe());
+    #[cfg(not(feature = "record"))]
+    let to_record = false;
+    if !(to_usdt || to_record) {
+        return;
+    }
+    let stamp = Stamp::current();
+    #[cfg(all(feature = "usdt", weir_usdt))]
+    if to_usdt {
+        usdt::emit(stamp, &event);
+    }
+    #[cfg(feature = "record")]
+    if to_record {
         record::record(stamp, &event);
     }
     let _ = (stamp, event);

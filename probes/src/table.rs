@@ -6,8 +6,9 @@
 //! file and the table equal).
 //!
 //! Every probe carries the same first two arguments ([`COMMON`]): the current task id and the
-//! current worker id. Source locations travel as four arguments (file address, file length,
-//! line, column): a bpftrace script reads the file with `str(argN, argN+1)`.
+//! current worker id. Names and source locations travel as one NUL-terminated string each
+//! (`file:line`), which a bpftrace script reads with `str(argN)`: bpftrace 0.17 reads only the
+//! first six arguments of a USDT probe on x86_64, so no probe has more.
 
 use crate::Probe;
 
@@ -64,55 +65,36 @@ pub const COMMON: &[Arg] = &[
 
 const CHANNEL: Arg = arg("channel", "the channel", "id");
 
-macro_rules! location_args {
-    ($what:literal) => {
-        [
-            arg("file", concat!($what, ": source file"), "address"),
-            arg("file_len", concat!($what, ": source file"), "bytes"),
-            arg("line", concat!($what, ": line"), "number"),
-            arg("column", concat!($what, ": column"), "number"),
-        ]
-    };
+/// A source location: `file:line` as a NUL-terminated string.
+const fn location_arg(meaning: &'static str) -> Arg {
+    arg("location", meaning, "C string `file:line`")
 }
 
-const SPAWN: [Arg; 5] = {
-    let [a, b, c, d] = location_args!("where `spawn` was called");
-    [arg("new_task", "the spawned task", "id"), a, b, c, d]
-};
+const SPAWN: [Arg; 2] = [
+    arg("new_task", "the spawned task", "id"),
+    location_arg("where `spawn` was called"),
+];
 
-const CHANNEL_NEW: [Arg; 8] = {
-    let [a, b, c, d] = location_args!("where the channel was built");
-    [
-        CHANNEL,
-        arg(
-            "capacity",
-            "buffer size",
-            "messages, 0 = rendezvous, 2^64-1 = unbounded",
-        ),
-        a,
-        b,
-        c,
-        d,
-        arg("name", "name given to the builder", "address"),
-        arg(
-            "name_len",
-            "name given to the builder",
-            "bytes, 0 = unnamed",
-        ),
-    ]
-};
+const CHANNEL_NEW: [Arg; 4] = [
+    CHANNEL,
+    arg(
+        "capacity",
+        "buffer size",
+        "messages, 0 = rendezvous, 2^64-1 = unbounded",
+    ),
+    arg(
+        "label",
+        "name given to the builder, else where it was built",
+        "C string",
+    ),
+    location_arg("where the channel was built"),
+];
 
-const WAIT_START: [Arg; 6] = {
-    let [a, b, c, d] = location_args!("where the waiting operation was called");
-    [
-        CHANNEL,
-        arg("op", "what it waits to do", "0 send, 1 receive"),
-        a,
-        b,
-        c,
-        d,
-    ]
-};
+const WAIT_START: [Arg; 3] = [
+    CHANNEL,
+    arg("op", "what it waits to do", "0 send, 1 receive"),
+    location_arg("where the waiting operation was called (the `.await`)"),
+];
 
 /// Every probe, in [`Probe`] order.
 pub const PROBES: [ProbeDoc; Probe::COUNT] = [
@@ -260,7 +242,7 @@ pub fn markdown() -> String {
          file equal to it).\n\n\
          Provider `weir`; attach with `usdt:/path/to/binary:weir:NAME`. Every argument is a \
          64-bit unsigned integer. Every probe starts with `arg0` = task and `arg1` = worker. \
-         Source locations are four arguments: read the file with `str(argN, argN+1)`.\n\n\
+         Names and source locations are NUL-terminated strings (at most 63 bytes; `file:line`, a long path keeping its end): read them with `str(argN)`. No probe has more than six arguments: bpftrace 0.17 reads only `arg0`..`arg5` on x86_64.\n\n\
          | probe | arg | name | meaning | unit |\n|---|---|---|---|---|\n",
     );
     for p in &PROBES {
@@ -287,10 +269,11 @@ mod tests {
         }
     }
 
+    /// bpftrace 0.17 (Debian's) reads only `arg0`..`arg5` of a USDT probe on x86_64.
     #[test]
-    fn sdt_allows_at_most_twelve_arguments() {
+    fn every_argument_is_readable_by_bpftrace_0_17() {
         for d in &PROBES {
-            assert!(d.arg_count() <= 12, "{:?}", d.probe);
+            assert!(d.arg_count() <= 6, "{:?}", d.probe);
         }
     }
 

@@ -47,7 +47,9 @@ macro_rules! sdt {
     ($name:literal, $probe:expr, [$first:ident $(, $arg:ident)*]) => {
         // SAFETY: the template is a `nop` (no registers, memory, stack or flags touched) plus
         // directives that assemble into non-loaded note and base sections; the operands are
-        // only named in the note's argument string, never used by instructions.
+        // only named in the note's argument string, never used by instructions. `readonly`
+        // (not `nomem`): a tracer reads the `Text` buffers the arguments point to while the
+        // `nop` traps, so their writes must happen before it.
         unsafe {
             sdt_asm!(
                 "990: nop",
@@ -90,13 +92,13 @@ macro_rules! sdt {
 #[cfg(target_arch = "x86_64")]
 macro_rules! sdt_asm {
     ($($t:tt)*) => {
-        core::arch::asm!($($t)* options(nomem, nostack, preserves_flags, att_syntax))
+        core::arch::asm!($($t)* options(readonly, nostack, preserves_flags, att_syntax))
     };
 }
 #[cfg(target_arch = "aarch64")]
 macro_rules! sdt_asm {
     ($($t:tt)*) => {
-        core::arch::asm!($($t)* options(nomem, nostack, preserves_flags))
+        core::arch::asm!($($t)* options(readonly, nostack, preserves_flags))
     };
 }
 
@@ -127,15 +129,68 @@ macro_rules! progbits_type {
     };
 }
 
-/// A source location as four probe arguments: file address, file length, line, column.
-#[inline(always)]
-fn location(l: &'static core::panic::Location<'static>) -> (u64, u64, u64, u64) {
-    (
-        l.file().as_ptr() as u64,
-        l.file().len() as u64,
-        u64::from(l.line()),
-        u64::from(l.column()),
-    )
+/// A string as a probe argument: a NUL-terminated copy on the emitting stack (at most
+/// [`TEXT_LEN`] - 1 bytes), which bpftrace reads with `str(argN)` while the site's `nop` traps.
+/// One argument instead of an address and a length: bpftrace 0.17 reads only `arg0`..`arg5`
+/// of a USDT probe on x86_64.
+const TEXT_LEN: usize = 64;
+
+struct Text {
+    buf: [u8; TEXT_LEN],
+    len: usize,
+}
+
+impl Text {
+    fn new() -> Text {
+        Text {
+            buf: [0; TEXT_LEN],
+            len: 0,
+        }
+    }
+
+    /// Appends `s`, cut at the end to what fits (keeping the NUL).
+    fn push(&mut self, s: &[u8]) {
+        let n = s.len().min(TEXT_LEN - 1 - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+    }
+
+    fn push_u32(&mut self, mut v: u32) {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&digits[i..]);
+    }
+
+    /// `file:line`, keeping the file's end when the whole does not fit.
+    fn location(l: &core::panic::Location<'_>) -> Text {
+        let mut t = Text::new();
+        let file = l.file().as_bytes();
+        // `:` and up to ten digits.
+        let room = TEXT_LEN - 1 - 11;
+        t.push(&file[file.len().saturating_sub(room)..]);
+        t.push(b":");
+        t.push_u32(l.line());
+        t
+    }
+
+    fn of(s: &str) -> Text {
+        let mut t = Text::new();
+        t.push(s.as_bytes());
+        t
+    }
+
+    /// The argument: the buffer's address (valid until the caller's frame ends).
+    fn arg(&self) -> u64 {
+        self.buf.as_ptr() as u64
+    }
 }
 
 /// Fires `event`'s probe site with its stamp and fields (see [`crate::table`] for the
@@ -149,12 +204,9 @@ pub(crate) fn emit(stamp: Stamp, event: &Event<'_>) {
             task: new,
             location: l,
         } => {
-            let (file, file_len, line, col) = location(l);
-            sdt!(
-                "task_spawn",
-                Probe::TaskSpawn,
-                [task, worker, new, file, file_len, line, col]
-            );
+            let at = Text::location(l);
+            let at_arg = at.arg();
+            sdt!("task_spawn", Probe::TaskSpawn, [task, worker, new, at_arg]);
         }
         Event::PollStart => sdt!("poll_start", Probe::PollStart, [task, worker]),
         Event::PollEnd { complete } => {
@@ -198,12 +250,19 @@ pub(crate) fn emit(stamp: Stamp, event: &Event<'_>) {
             name,
         } => {
             let capacity = capacity as u64;
-            let (file, file_len, line, col) = location(l);
-            let (name_ptr, name_len) = (name.as_ptr() as u64, name.len() as u64);
+            // Unnamed: the label is the location, so a script needs no string comparison
+            // (which bpftrace 0.17 warns about across address spaces).
+            let at = Text::location(l);
+            let name = if name.is_empty() {
+                Text::location(l)
+            } else {
+                Text::of(name)
+            };
+            let (name_arg, at_arg) = (name.arg(), at.arg());
             sdt!(
                 "channel_new",
                 Probe::ChannelNew,
-                [task, worker, channel, capacity, file, file_len, line, col, name_ptr, name_len]
+                [task, worker, channel, capacity, name_arg, at_arg]
             );
         }
         Event::ChannelSend { channel } => {
@@ -231,11 +290,12 @@ pub(crate) fn emit(stamp: Stamp, event: &Event<'_>) {
             location: l,
         } => {
             let op = op.code();
-            let (file, file_len, line, col) = location(l);
+            let at = Text::location(l);
+            let at_arg = at.arg();
             sdt!(
                 "channel_wait_start",
                 Probe::ChannelWaitStart,
-                [task, worker, channel, op, file, file_len, line, col]
+                [task, worker, channel, op, at_arg]
             );
         }
         Event::ChannelWaitEnd { channel, op } => {

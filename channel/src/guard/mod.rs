@@ -24,7 +24,7 @@
 
 mod load;
 mod migrate;
-mod stamps;
+pub(crate) mod stamps;
 #[cfg(not(loom))]
 pub(crate) mod watchdog;
 
