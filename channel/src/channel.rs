@@ -10,7 +10,7 @@ use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
 use crate::guard::{Closing, Guard};
 use crate::sync::{AtomicUsize, Ordering};
-use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
+use crate::waiters::{WaitQueue, WaitState, Waiter};
 
 pub(crate) enum Flavor<T> {
     Array(Array<T>),
@@ -409,7 +409,7 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<(), SendError<T>>> {
-        if node.state() != IDLE && a.senders.poll_linked(node, cx.waker()) {
+        if node.state() != WaitState::Idle && a.senders.poll_linked(node, cx.waker()) {
             return Poll::Pending;
         }
         loop {
@@ -421,7 +421,7 @@ impl<T> Chan<T> {
             };
             match a.try_send(value) {
                 Ok(()) => {
-                    if node.state() != IDLE {
+                    if node.state() != WaitState::Idle {
                         a.senders.deregister(node);
                     }
                     self.after_send();
@@ -433,7 +433,7 @@ impl<T> Chan<T> {
                     return Poll::Ready(Ok(()));
                 }
                 Err(TrySendError::Closed(v)) => {
-                    if node.state() != IDLE {
+                    if node.state() != WaitState::Idle {
                         a.senders.deregister(node);
                     }
                     return Poll::Ready(Err(SendError(v)));
@@ -442,8 +442,8 @@ impl<T> Chan<T> {
                     // SAFETY: as above.
                     unsafe { node.put_value(v) };
                     match node.state() {
-                        LINKED => return Poll::Pending,
-                        NOTIFIED => node.reset(),
+                        WaitState::Linked => return Poll::Pending,
+                        WaitState::Notified => node.reset(),
                         _ => {}
                     }
                     // Register, then try once more (the re-check of the no-lost-wake-up
@@ -466,10 +466,10 @@ impl<T> Chan<T> {
         // queue before the stall leaves it first (passing on a wake-up it got), except on a
         // rendezvous, where a value may already sit in its node.
         if self.chaos_stalled() {
-            if node.state() != IDLE && !matches!(self.flavor, Flavor::Zero(_)) {
+            if node.state() != WaitState::Idle && !matches!(self.flavor, Flavor::Zero(_)) {
                 self.cancel_recv(node, false);
             }
-            if node.state() == IDLE {
+            if node.state() == WaitState::Idle {
                 if let Some(out) = self.chaos_stalled_recv(cx) {
                     return out;
                 }
@@ -477,7 +477,7 @@ impl<T> Chan<T> {
         }
         // A value left by a migration race (see `Guard::migrate`) goes first; a node that is
         // linked already finds it when it completes (below).
-        if node.state() == IDLE {
+        if node.state() == WaitState::Idle {
             if let Some(v) = self.guard.as_ref().and_then(|g| g.take_stash()) {
                 return Poll::Ready(Ok(v));
             }
@@ -540,13 +540,13 @@ impl<T> Chan<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<T, RecvError>> {
-        if node.state() != IDLE && queue.poll_linked(node, cx.waker()) {
+        if node.state() != WaitState::Idle && queue.poll_linked(node, cx.waker()) {
             return Poll::Pending;
         }
         loop {
             match try_recv() {
                 Ok(v) => {
-                    if node.state() != IDLE {
+                    if node.state() != WaitState::Idle {
                         queue.deregister(node);
                     }
                     self.after_recv();
@@ -557,7 +557,7 @@ impl<T> Chan<T> {
                     return Poll::Ready(Ok(v));
                 }
                 Err(TryRecvError::Closed) => {
-                    if node.state() != IDLE {
+                    if node.state() != WaitState::Idle {
                         queue.deregister(node);
                     }
                     return Poll::Ready(Err(RecvError::Closed));
@@ -565,8 +565,8 @@ impl<T> Chan<T> {
                 // Flavours never reject (only the breaker guard does).
                 Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
                     match node.state() {
-                        LINKED => return Poll::Pending,
-                        NOTIFIED => node.reset(),
+                        WaitState::Linked => return Poll::Pending,
+                        WaitState::Notified => node.reset(),
                         _ => {}
                     }
                     queue.register(node, cx.waker());
@@ -698,7 +698,7 @@ impl<T> Chan<T> {
             self.close_watchers.deregister(node);
             return Poll::Ready(());
         }
-        if node.state() != IDLE && self.close_watchers.poll_linked(node, cx.waker()) {
+        if node.state() != WaitState::Idle && self.close_watchers.poll_linked(node, cx.waker()) {
             return Poll::Pending;
         }
         self.close_watchers.register(node, cx.waker());

@@ -21,7 +21,7 @@ use crate::error::RecvTimeoutError;
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::guard::Guard;
 use crate::runtime_hooks::coop;
-use crate::waiters::{Waiter, IDLE};
+use crate::waiters::{WaitState, Waiter};
 
 /// Future of [`Sender::send`](crate::Sender::send).
 #[must_use = "futures do nothing unless polled"]
@@ -217,9 +217,9 @@ impl<T> SendFuture<'_, T> {
     fn leave(&mut self) {
         if let Some(slow) = &*self.slow {
             let waiting = slow.waited && !self.done;
-            // A node that is not in a queue and holds no wake-up (IDLE) has nothing to leave
+            // A node that is not in a queue and holds no wake-up (Idle) has nothing to leave
             // or pass on in any flavour.
-            if slow.node.state() != IDLE || waiting {
+            if slow.node.state() != WaitState::Idle || waiting {
                 // SAFETY: the node was pinned and is being dropped in place.
                 let node = unsafe { Pin::new_unchecked(&slow.node) };
                 self.chan.cancel_send(node, waiting);
@@ -498,8 +498,8 @@ impl<T> RecvFuture<'_, T> {
     fn leave(&mut self) {
         if let Some(slow) = &mut *self.slow {
             let waiting = slow.waited && !self.done;
-            // As for `SendFuture`: an IDLE node has nothing to leave or pass on.
-            if slow.node.state() != IDLE || waiting {
+            // As for `SendFuture`: an Idle node has nothing to leave or pass on.
+            if slow.node.state() != WaitState::Idle || waiting {
                 // SAFETY: as for `SendFuture`.
                 let node = unsafe { Pin::new_unchecked(&slow.node) };
                 self.chan.cancel_recv(node, waiting);

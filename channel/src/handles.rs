@@ -4,6 +4,7 @@ use std::fmt;
 #[cfg(not(loom))]
 use std::time::Duration;
 
+use crate::block_on::block_on;
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
@@ -12,7 +13,6 @@ use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::futures::RecvTimeoutFuture;
 use crate::futures::{ClosedFuture, RecvFuture, SendFuture};
 use crate::sync::{Arc, Ordering};
-use crate::waiters::block_on;
 use weir_breaker::{Evaluation, Outcome, State, Transition};
 
 /// The sending half of a channel. Clone it for more producers; the channel closes when the
@@ -270,7 +270,7 @@ impl<T> Receiver<T> {
             }
             Err(TryRecvError::Empty) => {
                 let mut fut = std::pin::pin!(RecvFuture::new(&self.chan, false));
-                match crate::waiters::block_on_until(fut.as_mut(), deadline) {
+                match crate::block_on::block_on_until(fut.as_mut(), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
                     None => {
                         // L2: a timeout is a failure for L1, as for `recv_timeout`.
