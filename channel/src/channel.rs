@@ -73,13 +73,6 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Wakes a receiver after a value went in (one SeqCst load when nobody waits).
-    #[inline]
-    fn after_send(&self) {
-        self.sent_hooks();
-        self.wake_receiver();
-    }
-
     /// The send probe and the guard's observer hook.
     #[inline(always)]
     fn sent_hooks(&self) {
@@ -100,23 +93,6 @@ impl<T> Chan<T> {
         });
         if let Some(g) = &self.guard {
             g.received(self, self.chaos_latency_us());
-        }
-    }
-
-    #[inline]
-    fn wake_receiver(&self) {
-        match &self.flavor {
-            Flavor::Array(a) => {
-                if a.receivers.has_waiters() {
-                    a.receivers.notify_one();
-                }
-            }
-            Flavor::List(l) => {
-                if l.receivers.has_waiters() {
-                    l.receivers.notify_one();
-                }
-            }
-            Flavor::Zero(_) => {}
         }
     }
 
@@ -144,22 +120,6 @@ impl<T> Chan<T> {
         return self.probe_stamps.after_close();
         #[cfg(not(any(feature = "usdt", feature = "record")))]
         RecvLatency::Unmeasured
-    }
-
-    /// Wakes a sender after a value came out.
-    #[inline]
-    fn after_recv(&self) {
-        self.received_hooks();
-        self.wake_sender();
-    }
-
-    #[inline]
-    fn wake_sender(&self) {
-        if let Flavor::Array(a) = &self.flavor {
-            if a.senders.has_waiters() {
-                a.senders.notify_one();
-            }
-        }
     }
 
     /// The send probe point of the `chaos` feature: `true` when an injected fault refuses
@@ -222,15 +182,15 @@ impl<T> Chan<T> {
 
     #[inline]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_send(value),
-            Flavor::List(l) => l.try_send(value),
-            Flavor::Zero(z) => z.try_send(value),
-        };
-        if res.is_ok() {
-            self.after_send();
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, || self.sent_hooks()),
+            Flavor::List(l) => l.send_now(value, || self.sent_hooks()),
+            Flavor::Zero(z) => {
+                z.try_send(value)?;
+                self.sent_hooks();
+                Ok(())
+            }
         }
-        res
     }
 
     #[inline]
@@ -239,15 +199,12 @@ impl<T> Chan<T> {
             return Ok(v);
         }
         let res = match &self.flavor {
-            Flavor::Array(a) => a.try_recv(),
-            Flavor::List(l) => l.try_recv(),
-            Flavor::Zero(z) => z.try_recv(),
+            Flavor::Array(a) => a.recv_now(|| self.received_hooks()),
+            Flavor::List(l) => l.recv_now(|| self.received_hooks()),
+            Flavor::Zero(z) => z.try_recv().inspect(|_| self.received_hooks()),
         };
         match res {
-            Ok(v) => {
-                self.after_recv();
-                Ok(v)
-            }
+            Ok(v) => Ok(v),
             // Rebuilt rather than passed through: the common case (closed or empty) then
             // writes the caller's result directly instead of copying a partly written one.
             Err(TryRecvError::Closed) => match &self.guard {
@@ -272,34 +229,28 @@ impl<T> Chan<T> {
     /// A receive for the guard's own moves: the flavour's, waking a sender, with no guard
     /// hooks (the guard keeps its own books).
     pub(crate) fn try_recv_plain(&self) -> Result<T, TryRecvError> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_recv(),
-            Flavor::List(l) => l.try_recv(),
-            Flavor::Zero(z) => z.try_recv(),
-        };
-        if res.is_ok() {
+        let probe = || {
             probe!(Event::ChannelRecv {
                 channel: self.id,
                 latency: RecvLatency::Unmeasured
-            });
-            self.wake_sender();
+            })
+        };
+        match &self.flavor {
+            Flavor::Array(a) => a.recv_now(probe),
+            Flavor::List(l) => l.recv_now(probe),
+            Flavor::Zero(z) => z.try_recv().inspect(|_| probe()),
         }
-        res
     }
 
     /// A send for the guard's own moves (a value put back): the flavour's, waking a receiver,
     /// with no guard hooks.
     pub(crate) fn try_send_plain(&self, value: T) -> Result<(), TrySendError<T>> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_send(value),
-            Flavor::List(l) => l.try_send(value),
-            Flavor::Zero(z) => z.try_send(value),
-        };
-        if res.is_ok() {
-            probe!(Event::ChannelSend { channel: self.id });
-            self.wake_receiver();
+        let probe = || probe!(Event::ChannelSend { channel: self.id });
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, probe),
+            Flavor::List(l) => l.send_now(value, probe),
+            Flavor::Zero(z) => z.try_send(value).inspect(|()| probe()),
         }
-        res
     }
 
     /// The words whose values decide every operation's readiness, for `select!`'s moment
@@ -322,21 +273,13 @@ impl<T> Chan<T> {
     /// rebuilt rather than passed through, so it is written whole.
     #[inline(always)]
     pub(crate) fn try_recv_fresh(&self) -> Result<T, TryRecvError> {
-        let (res, senders) = match &self.flavor {
-            Flavor::Array(a) => (a.try_recv(), Some(&a.senders)),
-            Flavor::List(l) => (l.try_recv(), None),
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.recv_now(|| self.received_hooks()),
+            Flavor::List(l) => l.recv_now(|| self.received_hooks()),
             Flavor::Zero(_) => return Err(TryRecvError::Empty),
         };
         match res {
-            Ok(v) => {
-                self.received_hooks();
-                if let Some(q) = senders {
-                    if q.has_waiters() {
-                        q.notify_one();
-                    }
-                }
-                Ok(v)
-            }
+            Ok(v) => Ok(v),
             Err(TryRecvError::Closed) => {
                 self.answered_closed();
                 Err(TryRecvError::Closed)
@@ -349,22 +292,11 @@ impl<T> Chan<T> {
     /// `Full` here and pairs in `poll_send`). One dispatch, as for `try_recv_fresh`.
     #[inline(always)]
     pub(crate) fn try_send_fresh(&self, value: T) -> Result<(), TrySendError<T>> {
-        let receivers = match &self.flavor {
-            Flavor::Array(a) => {
-                a.try_send(value)?;
-                &a.receivers
-            }
-            Flavor::List(l) => {
-                l.try_send(value)?;
-                &l.receivers
-            }
-            Flavor::Zero(_) => return Err(TrySendError::Full(value)),
-        };
-        self.sent_hooks();
-        if receivers.has_waiters() {
-            receivers.notify_one();
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, || self.sent_hooks()),
+            Flavor::List(l) => l.send_now(value, || self.sent_hooks()),
+            Flavor::Zero(_) => Err(TrySendError::Full(value)),
         }
-        Ok(())
     }
 
     /// Polls a send whose value is in `node`'s slot.
@@ -378,80 +310,12 @@ impl<T> Chan<T> {
             Flavor::Zero(z) => {
                 let out = z.poll_send(node, cx, waited);
                 if let Poll::Ready(Ok(())) = out {
-                    probe!(Event::ChannelSend { channel: self.id });
-                    if let Some(g) = &self.guard {
-                        g.sent(self);
-                    }
+                    self.sent_hooks();
                 }
                 out
             }
-            Flavor::List(l) => {
-                // SAFETY: list senders never link their node; the owner has the slot.
-                match unsafe { node.take_value() } {
-                    None => Poll::Ready(Ok(())),
-                    Some(v) => Poll::Ready(match l.try_send(v) {
-                        Ok(()) => {
-                            self.after_send();
-                            Ok(())
-                        }
-                        Err(e) => Err(SendError(e.into_inner())),
-                    }),
-                }
-            }
-            Flavor::Array(a) => self.poll_array_send(a, node, cx, waited),
-        }
-    }
-
-    fn poll_array_send(
-        &self,
-        a: &Array<T>,
-        node: Pin<&Waiter<T>>,
-        cx: &mut Context<'_>,
-        waited: &mut bool,
-    ) -> Poll<Result<(), SendError<T>>> {
-        if node.state() != WaitState::Idle && a.senders.poll_linked(node, cx.waker()) {
-            return Poll::Pending;
-        }
-        loop {
-            // SAFETY: the array's notifiers never touch a waiter's slot, so its owner (us)
-            // has it whether or not the node is linked.
-            let value = match unsafe { node.take_value() } {
-                Some(v) => v,
-                None => return Poll::Ready(Ok(())),
-            };
-            match a.try_send(value) {
-                Ok(()) => {
-                    if node.state() != WaitState::Idle {
-                        a.senders.deregister(node);
-                    }
-                    self.after_send();
-                    // Room may be left that a wake-up meant for us or another sender
-                    // announced: keep the chain going.
-                    if *waited && a.senders.has_waiters() && !a.is_full() {
-                        a.senders.notify_one();
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                Err(TrySendError::Closed(v)) => {
-                    if node.state() != WaitState::Idle {
-                        a.senders.deregister(node);
-                    }
-                    return Poll::Ready(Err(SendError(v)));
-                }
-                Err(TrySendError::Full(v)) => {
-                    // SAFETY: as above.
-                    unsafe { node.put_value(v) };
-                    match node.state() {
-                        WaitState::Linked => return Poll::Pending,
-                        WaitState::Notified => node.reset(),
-                        _ => {}
-                    }
-                    // Register, then try once more (the re-check of the no-lost-wake-up
-                    // argument).
-                    a.senders.register(node, cx.waker());
-                    *waited = true;
-                }
-            }
+            Flavor::List(l) => l.poll_send(node, || self.sent_hooks()),
+            Flavor::Array(a) => a.poll_send(node, cx, waited, || self.sent_hooks()),
         }
     }
 
@@ -496,22 +360,8 @@ impl<T> Chan<T> {
                 }
                 out
             }
-            Flavor::List(l) => self.poll_queued_recv(
-                &l.receivers,
-                || l.try_recv(),
-                || l.is_empty(),
-                node,
-                cx,
-                waited,
-            ),
-            Flavor::Array(a) => self.poll_queued_recv(
-                &a.receivers,
-                || a.try_recv(),
-                || a.is_empty(),
-                node,
-                cx,
-                waited,
-            ),
+            Flavor::List(l) => l.poll_recv(node, cx, waited, || self.received_hooks()),
+            Flavor::Array(a) => a.poll_recv(node, cx, waited, || self.received_hooks()),
         };
         let out = match (out, &self.guard) {
             (Poll::Ready(Err(RecvError::Closed)), Some(g)) => match g.on_closed() {
@@ -531,61 +381,12 @@ impl<T> Chan<T> {
         out
     }
 
-    fn poll_queued_recv(
-        &self,
-        queue: &WaitQueue<T>,
-        try_recv: impl Fn() -> Result<T, TryRecvError>,
-        is_empty: impl Fn() -> bool,
-        node: Pin<&Waiter<T>>,
-        cx: &mut Context<'_>,
-        waited: &mut bool,
-    ) -> Poll<Result<T, RecvError>> {
-        if node.state() != WaitState::Idle && queue.poll_linked(node, cx.waker()) {
-            return Poll::Pending;
-        }
-        loop {
-            match try_recv() {
-                Ok(v) => {
-                    if node.state() != WaitState::Idle {
-                        queue.deregister(node);
-                    }
-                    self.after_recv();
-                    // More values may be waiting for receivers whose wake-up went to us.
-                    if *waited && queue.has_waiters() && !is_empty() {
-                        queue.notify_one();
-                    }
-                    return Poll::Ready(Ok(v));
-                }
-                Err(TryRecvError::Closed) => {
-                    if node.state() != WaitState::Idle {
-                        queue.deregister(node);
-                    }
-                    return Poll::Ready(Err(RecvError::Closed));
-                }
-                // Flavours never reject (only the breaker guard does).
-                Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
-                    match node.state() {
-                        WaitState::Linked => return Poll::Pending,
-                        WaitState::Notified => node.reset(),
-                        _ => {}
-                    }
-                    queue.register(node, cx.waker());
-                    *waited = true;
-                }
-            }
-        }
-    }
-
     /// A send future is dropped (after or without completing).
     pub(crate) fn cancel_send(&self, node: Pin<&Waiter<T>>, waited: bool) {
         match &self.flavor {
             Flavor::Zero(z) => z.cancel_send(node),
-            Flavor::Array(a) => {
-                // A wake-up we will not use goes to the next sender.
-                if a.senders.deregister(node) {
-                    a.senders.notify_one();
-                }
-            }
+            // A wake-up the future will not use goes to the next sender.
+            Flavor::Array(a) => a.cancel_send(node),
             Flavor::List(_) => {}
         }
         if waited {
@@ -600,16 +401,8 @@ impl<T> Chan<T> {
     pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>, waited: bool) {
         match &self.flavor {
             Flavor::Zero(z) => z.cancel_recv(node),
-            Flavor::Array(a) => {
-                if a.receivers.deregister(node) {
-                    a.receivers.notify_one();
-                }
-            }
-            Flavor::List(l) => {
-                if l.receivers.deregister(node) {
-                    l.receivers.notify_one();
-                }
-            }
+            Flavor::Array(a) => a.cancel_recv(node),
+            Flavor::List(l) => l.cancel_recv(node),
         }
         if waited {
             probe!(Event::ChannelWaitEnd {
@@ -625,22 +418,15 @@ impl<T> Chan<T> {
         #[cfg(any(feature = "usdt", feature = "record"))]
         self.probe_stamps.closed();
         let woken = match &self.flavor {
-            Flavor::Array(a) => {
-                if !a.close() {
-                    return false;
-                }
-                a.senders.notify_all() + a.receivers.notify_all()
-            }
-            Flavor::List(l) => {
-                if !l.close() {
-                    return false;
-                }
-                l.receivers.notify_all()
-            }
+            Flavor::Array(a) => a.close_and_wake(),
+            Flavor::List(l) => l.close_and_wake(),
             Flavor::Zero(z) => match z.close() {
-                (false, _) => return false,
-                (true, n) => n,
+                (false, _) => None,
+                (true, n) => Some(n),
             },
+        };
+        let Some(woken) = woken else {
+            return false;
         };
         let woken = woken + self.close_watchers.notify_all();
         probe!(Event::ChannelClose {

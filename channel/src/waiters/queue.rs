@@ -3,9 +3,10 @@
 //! the lock (see the module invariants in `waiters/mod.rs`).
 
 use std::pin::Pin;
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 use super::list::{drain_batch, List, WaitState, Waiter};
+use crate::error::{RecvError, TryRecvError};
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
 
 /// How many wakers `notify_all` collects before it drops the lock to wake them.
@@ -114,6 +115,66 @@ impl<T> WaitQueue<T> {
                 node.reset();
                 true
             }
+        }
+    }
+
+    /// The receive wait protocol of a lock-free buffer (the ring's and the list's): take a
+    /// value with `try_recv`, or register and take once more (the re-check of the flavours'
+    /// no-lost-wake-up argument), or wait. `received` (the channel's observer hook and the
+    /// flavour's wake of a sender) runs once a value came out, before the wake-up chain goes
+    /// on to the next receiver if `is_empty` says more is there.
+    #[inline]
+    pub(crate) fn poll_recv(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+        try_recv: impl Fn() -> Result<T, TryRecvError>,
+        is_empty: impl Fn() -> bool,
+        received: impl FnOnce(),
+    ) -> Poll<Result<T, RecvError>> {
+        if node.state() != WaitState::Idle && self.poll_linked(node, cx.waker()) {
+            return Poll::Pending;
+        }
+        loop {
+            match try_recv() {
+                Ok(v) => {
+                    if node.state() != WaitState::Idle {
+                        self.deregister(node);
+                    }
+                    received();
+                    // More values may be waiting for receivers whose wake-up went to us.
+                    if *waited && self.has_waiters() && !is_empty() {
+                        self.notify_one();
+                    }
+                    return Poll::Ready(Ok(v));
+                }
+                Err(TryRecvError::Closed) => {
+                    if node.state() != WaitState::Idle {
+                        self.deregister(node);
+                    }
+                    return Poll::Ready(Err(RecvError::Closed));
+                }
+                // Flavours never reject (only the breaker guard does).
+                Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
+                    match node.state() {
+                        WaitState::Linked => return Poll::Pending,
+                        WaitState::Notified => node.reset(),
+                        WaitState::Idle | WaitState::Completed => {}
+                    }
+                    self.register(node, cx.waker());
+                    *waited = true;
+                }
+            }
+        }
+    }
+
+    /// A waiter's future is dropped: it leaves, and a wake-up it will not use goes to the
+    /// next waiter.
+    #[inline]
+    pub(crate) fn cancel(&self, node: Pin<&Waiter<T>>) {
+        if self.deregister(node) {
+            self.notify_one();
         }
     }
 
