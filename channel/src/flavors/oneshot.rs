@@ -119,6 +119,7 @@ impl<T> Sender<T> {
                 Some(i) => i,
                 None => return Poll::Ready(()),
             };
+            // Acquire: pairs with the receiver's close (the check before registering).
             if inner.state.load(Ordering::Acquire) & CLOSED != 0 {
                 return Poll::Ready(());
             }
