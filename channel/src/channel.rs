@@ -497,6 +497,22 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
+    /// Counts in one more sender (a clone of a live one, or the guard's hold on a backup).
+    #[inline]
+    pub(crate) fn acquire_sender(&self) {
+        // Relaxed: the new sender is derived from a live one, so the count cannot be zero.
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sender goes; the last one closes the channel.
+    #[inline]
+    pub(crate) fn release_sender(&self) {
+        // AcqRel: the last sender's close happens after every other sender's operations.
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+
     pub(crate) fn sender_count(&self) -> usize {
         // SeqCst: a plain snapshot; counts change with clones and drops.
         self.senders.load(Ordering::SeqCst)

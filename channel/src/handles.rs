@@ -12,6 +12,7 @@ use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 #[cfg(not(loom))]
 use crate::futures::RecvTimeoutFuture;
 use crate::futures::{ClosedFuture, RecvFuture, SendFuture};
+use crate::guard::Backup;
 use crate::sync::{Arc, Ordering};
 use weir_breaker::{Evaluation, Outcome, State, Transition};
 
@@ -201,6 +202,15 @@ impl<T> Sender<T> {
         chan.try_send(value)
     }
 
+    /// This sender as the guard's hold on a backup channel (the same count, moved).
+    pub(crate) fn into_backup(self) -> Backup<T> {
+        let chan = self.chan.clone();
+        // Counted in before this sender goes, so the count never touches zero.
+        chan.acquire_sender();
+        drop(self);
+        Backup::counted(chan)
+    }
+
     shared_methods!();
 }
 
@@ -382,8 +392,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        // Relaxed: the new handle is derived from a live one, so the count cannot be zero.
-        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        self.chan.acquire_sender();
         Sender {
             chan: self.chan.clone(),
         }
@@ -402,10 +411,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // AcqRel: the last sender's close happens after every other sender's operations.
-        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.chan.close();
-        }
+        self.chan.release_sender();
     }
 }
 
