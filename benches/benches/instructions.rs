@@ -7,6 +7,8 @@
 //!   channel: weir, weir_on_tokio, tokio_mpsc, kanal, flume, async_channel (each also as
 //!            <peer>_on_weir), weir_blocking, kanal_sync, crossbeam
 //!   e.g.     instructions kanal spsc_bounded1024 200000
+//! instructions <weir|tokio_mpsc|kanal> closed_await <receives>
+//!            `recv().await` on a closed, empty channel, in a loop in `block_on`
 //! ```
 //!
 //! Runtimes get `WEIR_BENCH_WORKERS` workers (the script uses 1, so the count does not depend
@@ -62,6 +64,45 @@ fn blocking<C: BlockingChannel>(shape: Shape, cap: Cap, n: usize) -> Result<(), 
     Ok(())
 }
 
+/// `n` receives awaited on a closed, empty channel inside one `block_on`.
+fn closed_await(channel: &str, n: usize) -> Result<(), String> {
+    use std::hint::black_box;
+    match channel {
+        "weir" => {
+            let (tx, rx) = weir::channel::bounded::<usize>(16);
+            tx.close();
+            let rt = <weir::Runtime as BenchRuntime>::multi_thread(workers_from_env());
+            rt.block_on(async {
+                for _ in 0..n {
+                    black_box(rx.recv().await).ok();
+                }
+            });
+        }
+        "tokio_mpsc" => {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<usize>(16);
+            drop(tx);
+            let rt = Tokio::multi_thread(workers_from_env());
+            rt.block_on(async {
+                for _ in 0..n {
+                    black_box(rx.recv().await);
+                }
+            });
+        }
+        "kanal" => {
+            let (tx, rx) = kanal::bounded_async::<usize>(16);
+            tx.close().map_err(|e| format!("kanal close: {e:?}"))?;
+            let rt = Tokio::multi_thread(workers_from_env());
+            rt.block_on(async {
+                for _ in 0..n {
+                    black_box(rx.recv().await).ok();
+                }
+            });
+        }
+        other => return Err(format!("closed_await: unknown channel {other:?}")),
+    }
+    Ok(())
+}
+
 fn run(channel: &str, shape: Shape, cap: Cap, n: usize) -> Result<(), String> {
     type W = weir::Runtime;
     match channel {
@@ -95,6 +136,19 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    if name == "closed_await" {
+        let Ok(n) = n.parse::<usize>() else {
+            eprintln!("{USAGE}\n  cannot read the count {n:?}");
+            return ExitCode::from(2);
+        };
+        return match closed_await(channel, n) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("instructions: {err}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let (Some((shape, cap)), Ok(n)) = (workload(name), n.parse::<usize>()) else {
         eprintln!("{USAGE}\n  cannot read the workload {name:?} or the count {n:?}");
         return ExitCode::from(2);

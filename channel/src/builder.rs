@@ -277,7 +277,7 @@ impl Builder {
         let guard = GuardConfig {
             breaker: self.breaker,
             slo: self.slo,
-            backup,
+            backup: backup.map(Sender::into_backup),
             group: self.group,
             clock: self.clock,
             wait_samples: self.wait_samples,

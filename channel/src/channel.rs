@@ -10,7 +10,7 @@ use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::flavors::{array::Array, list::List, zero::Zero};
 use crate::guard::{Closing, Guard};
 use crate::sync::{AtomicUsize, Ordering};
-use crate::waiters::{WaitQueue, Waiter, IDLE, LINKED, NOTIFIED};
+use crate::waiters::{WaitQueue, WaitState, Waiter};
 
 pub(crate) enum Flavor<T> {
     Array(Array<T>),
@@ -73,32 +73,26 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Wakes a receiver after a value went in (one SeqCst load when nobody waits).
-    #[inline]
-    fn after_send(&self) {
+    /// The send probe and the guard's observer hook.
+    #[inline(always)]
+    fn sent_hooks(&self) {
         probe!(Event::ChannelSend { channel: self.id });
         #[cfg(any(feature = "usdt", feature = "record"))]
         self.probe_stamps.sent();
         if let Some(g) = &self.guard {
             g.sent(self);
         }
-        self.wake_receiver();
     }
 
-    #[inline]
-    fn wake_receiver(&self) {
-        match &self.flavor {
-            Flavor::Array(a) => {
-                if a.receivers.has_waiters() {
-                    a.receivers.notify_one();
-                }
-            }
-            Flavor::List(l) => {
-                if l.receivers.has_waiters() {
-                    l.receivers.notify_one();
-                }
-            }
-            Flavor::Zero(_) => {}
+    /// The receive probe and the guard's observer hook.
+    #[inline(always)]
+    fn received_hooks(&self) {
+        probe!(Event::ChannelRecv {
+            channel: self.id,
+            latency: self.queued_latency()
+        });
+        if let Some(g) = &self.guard {
+            g.received(self, self.chaos_latency_us());
         }
     }
 
@@ -126,28 +120,6 @@ impl<T> Chan<T> {
         return self.probe_stamps.after_close();
         #[cfg(not(any(feature = "usdt", feature = "record")))]
         RecvLatency::Unmeasured
-    }
-
-    /// Wakes a sender after a value came out.
-    #[inline]
-    fn after_recv(&self) {
-        probe!(Event::ChannelRecv {
-            channel: self.id,
-            latency: self.queued_latency()
-        });
-        if let Some(g) = &self.guard {
-            g.received(self, self.chaos_latency_us());
-        }
-        self.wake_sender();
-    }
-
-    #[inline]
-    fn wake_sender(&self) {
-        if let Flavor::Array(a) = &self.flavor {
-            if a.senders.has_waiters() {
-                a.senders.notify_one();
-            }
-        }
     }
 
     /// The send probe point of the `chaos` feature: `true` when an injected fault refuses
@@ -210,15 +182,15 @@ impl<T> Chan<T> {
 
     #[inline]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_send(value),
-            Flavor::List(l) => l.try_send(value),
-            Flavor::Zero(z) => z.try_send(value),
-        };
-        if res.is_ok() {
-            self.after_send();
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, || self.sent_hooks()),
+            Flavor::List(l) => l.send_now(value, || self.sent_hooks()),
+            Flavor::Zero(z) => {
+                z.try_send(value)?;
+                self.sent_hooks();
+                Ok(())
+            }
         }
-        res
     }
 
     #[inline]
@@ -227,15 +199,12 @@ impl<T> Chan<T> {
             return Ok(v);
         }
         let res = match &self.flavor {
-            Flavor::Array(a) => a.try_recv(),
-            Flavor::List(l) => l.try_recv(),
-            Flavor::Zero(z) => z.try_recv(),
+            Flavor::Array(a) => a.recv_now(|| self.received_hooks()),
+            Flavor::List(l) => l.recv_now(|| self.received_hooks()),
+            Flavor::Zero(z) => z.try_recv().inspect(|_| self.received_hooks()),
         };
         match res {
-            Ok(v) => {
-                self.after_recv();
-                Ok(v)
-            }
+            Ok(v) => Ok(v),
             // Rebuilt rather than passed through: the common case (closed or empty) then
             // writes the caller's result directly instead of copying a partly written one.
             Err(TryRecvError::Closed) => match &self.guard {
@@ -260,38 +229,34 @@ impl<T> Chan<T> {
     /// A receive for the guard's own moves: the flavour's, waking a sender, with no guard
     /// hooks (the guard keeps its own books).
     pub(crate) fn try_recv_plain(&self) -> Result<T, TryRecvError> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_recv(),
-            Flavor::List(l) => l.try_recv(),
-            Flavor::Zero(z) => z.try_recv(),
-        };
-        if res.is_ok() {
-            // Pops the value's probe stamp too, so later receives stay paired with their sends.
+        // Pops the value's probe stamp too, so later receives stay paired with their sends.
+        let probe = || {
             probe!(Event::ChannelRecv {
                 channel: self.id,
                 latency: self.queued_latency()
-            });
-            self.wake_sender();
+            })
+        };
+        match &self.flavor {
+            Flavor::Array(a) => a.recv_now(probe),
+            Flavor::List(l) => l.recv_now(probe),
+            Flavor::Zero(z) => z.try_recv().inspect(|_| probe()),
         }
-        res
     }
 
     /// A send for the guard's own moves (a value put back): the flavour's, waking a receiver,
     /// with no guard hooks.
     pub(crate) fn try_send_plain(&self, value: T) -> Result<(), TrySendError<T>> {
-        let res = match &self.flavor {
-            Flavor::Array(a) => a.try_send(value),
-            Flavor::List(l) => l.try_send(value),
-            Flavor::Zero(z) => z.try_send(value),
-        };
-        if res.is_ok() {
+        let probe = || {
             probe!(Event::ChannelSend { channel: self.id });
             // Stamped like any send (from now): receives pair stamps by sequence.
             #[cfg(any(feature = "usdt", feature = "record"))]
             self.probe_stamps.sent();
-            self.wake_receiver();
+        };
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, probe),
+            Flavor::List(l) => l.send_now(value, probe),
+            Flavor::Zero(z) => z.try_send(value).inspect(|()| probe()),
         }
-        res
     }
 
     /// The words whose values decide every operation's readiness, for `select!`'s moment
@@ -308,14 +273,36 @@ impl<T> Chan<T> {
         }
     }
 
-    /// A receive that never queued, on a plain ring that is closed and drained: it answers
-    /// `Closed` at once without the receive path (no probe fires on that answer there either).
-    /// Under an injected stall (the `chaos` feature) a closed, drained channel answers
-    /// `Closed` too.
-    #[inline]
-    pub(crate) fn recv_closed_fast(&self) -> bool {
-        self.guard.is_none()
-            && matches!(&self.flavor, Flavor::Array(a) if a.is_closed_and_drained())
+    /// The first try of a plain receive that has not queued (ring and list; a rendezvous
+    /// pairs under its lock in `poll_recv`, so it answers `Empty` here and goes there).
+    /// One dispatch on the flavour for the receive and the sender's wake-up; the result is
+    /// rebuilt rather than passed through, so it is written whole.
+    #[inline(always)]
+    pub(crate) fn try_recv_fresh(&self) -> Result<T, TryRecvError> {
+        let res = match &self.flavor {
+            Flavor::Array(a) => a.recv_now(|| self.received_hooks()),
+            Flavor::List(l) => l.recv_now(|| self.received_hooks()),
+            Flavor::Zero(_) => return Err(TryRecvError::Empty),
+        };
+        match res {
+            Ok(v) => Ok(v),
+            Err(TryRecvError::Closed) => {
+                self.answered_closed();
+                Err(TryRecvError::Closed)
+            }
+            Err(_) => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// The first try of a send that has not queued (ring and list; a rendezvous answers
+    /// `Full` here and pairs in `poll_send`). One dispatch, as for `try_recv_fresh`.
+    #[inline(always)]
+    pub(crate) fn try_send_fresh(&self, value: T) -> Result<(), TrySendError<T>> {
+        match &self.flavor {
+            Flavor::Array(a) => a.send_now(value, || self.sent_hooks()),
+            Flavor::List(l) => l.send_now(value, || self.sent_hooks()),
+            Flavor::Zero(_) => Err(TrySendError::Full(value)),
+        }
     }
 
     /// Polls a send whose value is in `node`'s slot.
@@ -329,80 +316,12 @@ impl<T> Chan<T> {
             Flavor::Zero(z) => {
                 let out = z.poll_send(node, cx, waited);
                 if let Poll::Ready(Ok(())) = out {
-                    probe!(Event::ChannelSend { channel: self.id });
-                    if let Some(g) = &self.guard {
-                        g.sent(self);
-                    }
+                    self.sent_hooks();
                 }
                 out
             }
-            Flavor::List(l) => {
-                // SAFETY: list senders never link their node; the owner has the slot.
-                match unsafe { node.take_value() } {
-                    None => Poll::Ready(Ok(())),
-                    Some(v) => Poll::Ready(match l.try_send(v) {
-                        Ok(()) => {
-                            self.after_send();
-                            Ok(())
-                        }
-                        Err(e) => Err(SendError(e.into_inner())),
-                    }),
-                }
-            }
-            Flavor::Array(a) => self.poll_array_send(a, node, cx, waited),
-        }
-    }
-
-    fn poll_array_send(
-        &self,
-        a: &Array<T>,
-        node: Pin<&Waiter<T>>,
-        cx: &mut Context<'_>,
-        waited: &mut bool,
-    ) -> Poll<Result<(), SendError<T>>> {
-        if node.state() != IDLE && a.senders.poll_linked(node, cx.waker()) {
-            return Poll::Pending;
-        }
-        loop {
-            // SAFETY: the array's notifiers never touch a waiter's slot, so its owner (us)
-            // has it whether or not the node is linked.
-            let value = match unsafe { node.take_value() } {
-                Some(v) => v,
-                None => return Poll::Ready(Ok(())),
-            };
-            match a.try_send(value) {
-                Ok(()) => {
-                    if node.state() != IDLE {
-                        a.senders.deregister(node);
-                    }
-                    self.after_send();
-                    // Room may be left that a wake-up meant for us or another sender
-                    // announced: keep the chain going.
-                    if *waited && a.senders.has_waiters() && !a.is_full() {
-                        a.senders.notify_one();
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                Err(TrySendError::Closed(v)) => {
-                    if node.state() != IDLE {
-                        a.senders.deregister(node);
-                    }
-                    return Poll::Ready(Err(SendError(v)));
-                }
-                Err(TrySendError::Full(v)) => {
-                    // SAFETY: as above.
-                    unsafe { node.put_value(v) };
-                    match node.state() {
-                        LINKED => return Poll::Pending,
-                        NOTIFIED => node.reset(),
-                        _ => {}
-                    }
-                    // Register, then try once more (the re-check of the no-lost-wake-up
-                    // argument).
-                    a.senders.register(node, cx.waker());
-                    *waited = true;
-                }
-            }
+            Flavor::List(l) => l.poll_send(node, || self.sent_hooks()),
+            Flavor::Array(a) => a.poll_send(node, cx, waited, || self.sent_hooks()),
         }
     }
 
@@ -417,10 +336,10 @@ impl<T> Chan<T> {
         // queue before the stall leaves it first (passing on a wake-up it got), except on a
         // rendezvous, where a value may already sit in its node.
         if self.chaos_stalled() {
-            if node.state() != IDLE && !matches!(self.flavor, Flavor::Zero(_)) {
+            if node.state() != WaitState::Idle && !matches!(self.flavor, Flavor::Zero(_)) {
                 self.cancel_recv(node, false);
             }
-            if node.state() == IDLE {
+            if node.state() == WaitState::Idle {
                 if let Some(out) = self.chaos_stalled_recv(cx) {
                     return out;
                 }
@@ -428,7 +347,7 @@ impl<T> Chan<T> {
         }
         // A value left by a migration race (see `Guard::migrate`) goes first; a node that is
         // linked already finds it when it completes (below).
-        if node.state() == IDLE {
+        if node.state() == WaitState::Idle {
             if let Some(v) = self.guard.as_ref().and_then(|g| g.take_stash()) {
                 return Poll::Ready(Ok(v));
             }
@@ -447,22 +366,8 @@ impl<T> Chan<T> {
                 }
                 out
             }
-            Flavor::List(l) => self.poll_queued_recv(
-                &l.receivers,
-                || l.try_recv(),
-                || l.is_empty(),
-                node,
-                cx,
-                waited,
-            ),
-            Flavor::Array(a) => self.poll_queued_recv(
-                &a.receivers,
-                || a.try_recv(),
-                || a.is_empty(),
-                node,
-                cx,
-                waited,
-            ),
+            Flavor::List(l) => l.poll_recv(node, cx, waited, || self.received_hooks()),
+            Flavor::Array(a) => a.poll_recv(node, cx, waited, || self.received_hooks()),
         };
         let out = match (out, &self.guard) {
             (Poll::Ready(Err(RecvError::Closed)), Some(g)) => match g.on_closed() {
@@ -482,61 +387,12 @@ impl<T> Chan<T> {
         out
     }
 
-    fn poll_queued_recv(
-        &self,
-        queue: &WaitQueue<T>,
-        try_recv: impl Fn() -> Result<T, TryRecvError>,
-        is_empty: impl Fn() -> bool,
-        node: Pin<&Waiter<T>>,
-        cx: &mut Context<'_>,
-        waited: &mut bool,
-    ) -> Poll<Result<T, RecvError>> {
-        if node.state() != IDLE && queue.poll_linked(node, cx.waker()) {
-            return Poll::Pending;
-        }
-        loop {
-            match try_recv() {
-                Ok(v) => {
-                    if node.state() != IDLE {
-                        queue.deregister(node);
-                    }
-                    self.after_recv();
-                    // More values may be waiting for receivers whose wake-up went to us.
-                    if *waited && queue.has_waiters() && !is_empty() {
-                        queue.notify_one();
-                    }
-                    return Poll::Ready(Ok(v));
-                }
-                Err(TryRecvError::Closed) => {
-                    if node.state() != IDLE {
-                        queue.deregister(node);
-                    }
-                    return Poll::Ready(Err(RecvError::Closed));
-                }
-                // Flavours never reject (only the breaker guard does).
-                Err(TryRecvError::Empty | TryRecvError::Rejected { .. }) => {
-                    match node.state() {
-                        LINKED => return Poll::Pending,
-                        NOTIFIED => node.reset(),
-                        _ => {}
-                    }
-                    queue.register(node, cx.waker());
-                    *waited = true;
-                }
-            }
-        }
-    }
-
     /// A send future is dropped (after or without completing).
     pub(crate) fn cancel_send(&self, node: Pin<&Waiter<T>>, waited: bool) {
         match &self.flavor {
             Flavor::Zero(z) => z.cancel_send(node),
-            Flavor::Array(a) => {
-                // A wake-up we will not use goes to the next sender.
-                if a.senders.deregister(node) {
-                    a.senders.notify_one();
-                }
-            }
+            // A wake-up the future will not use goes to the next sender.
+            Flavor::Array(a) => a.cancel_send(node),
             Flavor::List(_) => {}
         }
         if waited {
@@ -551,16 +407,8 @@ impl<T> Chan<T> {
     pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>, waited: bool) {
         match &self.flavor {
             Flavor::Zero(z) => z.cancel_recv(node),
-            Flavor::Array(a) => {
-                if a.receivers.deregister(node) {
-                    a.receivers.notify_one();
-                }
-            }
-            Flavor::List(l) => {
-                if l.receivers.deregister(node) {
-                    l.receivers.notify_one();
-                }
-            }
+            Flavor::Array(a) => a.cancel_recv(node),
+            Flavor::List(l) => l.cancel_recv(node),
         }
         if waited {
             probe!(Event::ChannelWaitEnd {
@@ -576,22 +424,15 @@ impl<T> Chan<T> {
         #[cfg(any(feature = "usdt", feature = "record"))]
         self.probe_stamps.closed();
         let woken = match &self.flavor {
-            Flavor::Array(a) => {
-                if !a.close() {
-                    return false;
-                }
-                a.senders.notify_all() + a.receivers.notify_all()
-            }
-            Flavor::List(l) => {
-                if !l.close() {
-                    return false;
-                }
-                l.receivers.notify_all()
-            }
+            Flavor::Array(a) => a.close_and_wake(),
+            Flavor::List(l) => l.close_and_wake(),
             Flavor::Zero(z) => match z.close() {
-                (false, _) => return false,
-                (true, n) => n,
+                (false, _) => None,
+                (true, n) => Some(n),
             },
+        };
+        let Some(woken) = woken else {
+            return false;
         };
         let woken = woken + self.close_watchers.notify_all();
         probe!(Event::ChannelClose {
@@ -649,7 +490,7 @@ impl<T> Chan<T> {
             self.close_watchers.deregister(node);
             return Poll::Ready(());
         }
-        if node.state() != IDLE && self.close_watchers.poll_linked(node, cx.waker()) {
+        if node.state() != WaitState::Idle && self.close_watchers.poll_linked(node, cx.waker()) {
             return Poll::Pending;
         }
         self.close_watchers.register(node, cx.waker());
@@ -660,6 +501,22 @@ impl<T> Chan<T> {
             return Poll::Ready(());
         }
         Poll::Pending
+    }
+
+    /// Counts in one more sender (a clone of a live one, or the guard's hold on a backup).
+    #[inline]
+    pub(crate) fn acquire_sender(&self) {
+        // Relaxed: the new sender is derived from a live one, so the count cannot be zero.
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A sender goes; the last one closes the channel.
+    #[inline]
+    pub(crate) fn release_sender(&self) {
+        // AcqRel: the last sender's close happens after every other sender's operations.
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
     }
 
     pub(crate) fn sender_count(&self) -> usize {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -17,19 +18,21 @@ use crate::call_site::CallSite;
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
-#[cfg(not(loom))]
-use crate::error::TryRecvError;
-use crate::error::{RecvError, SendError};
+use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::guard::Guard;
 use crate::runtime_hooks::coop;
-use crate::waiters::{Waiter, IDLE};
+use crate::waiters::{WaitState, Waiter};
 
 /// Future of [`Sender::send`](crate::Sender::send).
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFuture<'a, T> {
     chan: &'a Chan<T>,
-    node: Waiter<T>,
-    waited: bool,
+    /// The value, until the send completes or queues (its value then moves into the node).
+    value: Option<T>,
+    /// The waiter node, built at the first poll that has to queue (and at once for a
+    /// rendezvous): a send that completes at once never writes it. `ManuallyDrop` so the
+    /// common drop (never queued) is one inline test, not a call into drop glue.
+    slow: ManuallyDrop<Option<SendSlow<T>>>,
     done: bool,
     coop: bool,
     /// The send probe point's injected faults were consulted already (the `chaos` feature).
@@ -37,6 +40,12 @@ pub struct SendFuture<'a, T> {
     probed: bool,
     /// Where `send` was called (for the wait probes).
     site: CallSite,
+}
+
+/// The part of a send that queued.
+struct SendSlow<T> {
+    node: Waiter<T>,
+    waited: bool,
 }
 
 /// The wait probes of one poll: the wait starts at the poll that first queued the operation
@@ -57,13 +66,33 @@ fn wait_probes(channel: u64, op: ChannelOp, site: CallSite, was: bool, waits: bo
     let _ = (channel, op, site, was, waits, ready);
 }
 
+/// Spends one coop unit when `coop` (a `Pending` here means the budget is spent).
+#[inline(always)]
+fn charge(coop: bool, cx: &mut Context<'_>) -> Poll<Option<coop::RestoreOnPending>> {
+    if coop {
+        coop::poll_proceed(cx).map(Some)
+    } else {
+        Poll::Ready(None)
+    }
+}
+
+/// The operation completed (a closed answer is progress too: a loop on it still yields when
+/// its budget runs out).
+#[inline(always)]
+fn progress(restore: Option<coop::RestoreOnPending>) {
+    if let Some(r) = restore {
+        r.made_progress();
+    }
+}
+
 impl<'a, T> SendFuture<'a, T> {
     #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
+    #[inline]
     pub(crate) fn new(chan: &'a Chan<T>, value: T, coop: bool) -> Self {
         SendFuture {
             chan,
-            node: Waiter::new(Some(value)),
-            waited: false,
+            value: Some(value),
+            slow: ManuallyDrop::new(None),
             done: false,
             coop,
             probed: false,
@@ -88,64 +117,117 @@ impl<T> SendFuture<'_, T> {
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    /// Inline: the first poll of a send that finds room completes here, at the `.await`,
+    /// without building a waiter node; everything else is out of line (`poll_queued`).
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `node` is structurally pinned: it is never moved out of the future and is
-        // unlinked in `Drop` before the future's memory goes; the other fields are plain data.
+        // SAFETY: `slow` (the waiter node) is structurally pinned: it is written once, while
+        // still `None`, never moved out of the future, and unlinked in `Drop` before the
+        // future's memory goes; the other fields are plain data and never pinned.
         let this = unsafe { self.get_unchecked_mut() };
         if this.done {
             // Polled after completion: the value is gone; report the send as done.
             return Poll::Ready(Ok(()));
         }
-        let restore = if this.coop {
-            Some(std::task::ready!(coop::poll_proceed(cx)))
-        } else {
-            None
-        };
-        // SAFETY: see above.
-        let node = unsafe { Pin::new_unchecked(&this.node) };
-        // An injected fault refuses the send at its first poll (the `chaos` feature).
-        #[cfg(feature = "chaos")]
-        if !this.probed && node.state() == IDLE && {
-            this.probed = true;
-            this.chan.chaos_drop()
-        } {
-            // SAFETY: the node was never linked (IDLE, first poll): its owner has the slot.
-            if let Some(v) = unsafe { node.take_value() } {
+        let restore = std::task::ready!(charge(this.coop, cx));
+        if this.slow.is_none() {
+            let Some(value) = this.value.take() else {
+                // Unreachable: a send that has not queued nor completed holds its value.
                 this.done = true;
-                return Poll::Ready(Err(SendError(v)));
+                return Poll::Ready(Ok(()));
+            };
+            // An injected fault refuses the send at its first poll (the `chaos` feature).
+            #[cfg(feature = "chaos")]
+            if !this.probed && {
+                this.probed = true;
+                this.chan.chaos_drop()
+            } {
+                this.done = true;
+                return Poll::Ready(Err(SendError(value)));
+            }
+            match this.chan.try_send_fresh(value) {
+                Ok(()) => {
+                    this.done = true;
+                    progress(restore);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(v)) => {
+                    this.done = true;
+                    progress(restore);
+                    return Poll::Ready(Err(SendError(v)));
+                }
+                Err(TrySendError::Full(v)) => {
+                    *this.slow = Some(SendSlow {
+                        node: Waiter::new(Some(v)),
+                        waited: false,
+                    });
+                }
             }
         }
-        let was_waiting = this.waited;
-        let out = this.chan.poll_send(node, cx, &mut this.waited);
+        this.poll_queued(cx, restore)
+    }
+}
+
+impl<T> SendFuture<'_, T> {
+    /// The flavour's wait protocol, once the send has a node.
+    #[inline(never)]
+    fn poll_queued(
+        &mut self,
+        cx: &mut Context<'_>,
+        restore: Option<coop::RestoreOnPending>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let chan = self.chan;
+        let Some(slow) = self.slow.as_mut() else {
+            // Unreachable: `poll` built the node.
+            return Poll::Ready(Ok(()));
+        };
+        // SAFETY: see `poll`: the node is structurally pinned.
+        let node = unsafe { Pin::new_unchecked(&slow.node) };
+        let was_waiting = slow.waited;
+        let out = chan.poll_send(node, cx, &mut slow.waited);
         wait_probes(
-            this.chan.id,
+            chan.id,
             ChannelOp::Send,
-            this.site,
+            self.site,
             was_waiting,
-            this.waited,
+            slow.waited,
             out.is_ready(),
         );
         if out.is_ready() {
-            this.done = true;
-            if let Some(r) = restore {
-                r.made_progress();
-            }
+            self.done = true;
+            progress(restore);
         }
         out
     }
 }
 
 impl<T> Drop for SendFuture<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        let waiting = self.waited && !self.done;
-        // A node that is not in a queue and holds no wake-up (IDLE) has nothing to leave or
-        // pass on in any flavour: the common case (done at the first poll) stops here.
-        if self.node.state() == IDLE && !waiting {
-            return;
+        // A send that never queued has nothing to leave (its value drops with the future).
+        if self.slow.is_some() {
+            self.leave();
         }
-        // SAFETY: the node was pinned (if ever polled) and is being dropped in place.
-        let node = unsafe { Pin::new_unchecked(&self.node) };
-        self.chan.cancel_send(node, waiting);
+    }
+}
+
+impl<T> SendFuture<'_, T> {
+    /// The drop of a send that has a node.
+    #[inline(never)]
+    fn leave(&mut self) {
+        if let Some(slow) = &*self.slow {
+            let waiting = slow.waited && !self.done;
+            // A node that is not in a queue and holds no wake-up (Idle) has nothing to leave
+            // or pass on in any flavour.
+            if slow.node.state() != WaitState::Idle || waiting {
+                // SAFETY: the node was pinned and is being dropped in place.
+                let node = unsafe { Pin::new_unchecked(&slow.node) };
+                self.chan.cancel_send(node, waiting);
+            }
+        }
+        // SAFETY: dropped once, here, in place (the node is unlinked by now); `slow` is not
+        // touched again.
+        unsafe { ManuallyDrop::drop(&mut self.slow) };
     }
 }
 
@@ -153,7 +235,7 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendFuture")
             .field("channel", &self.chan.id)
-            .field("waited", &self.waited)
+            .field("waited", &self.slow.as_ref().is_some_and(|s| s.waited))
             .finish()
     }
 }
@@ -162,14 +244,24 @@ impl<T> fmt::Debug for SendFuture<'_, T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture<'a, T> {
     chan: &'a Chan<T>,
-    node: Waiter<T>,
-    waited: bool,
+    /// The waiter node and the breaker's bookkeeping, built at the first poll that has to
+    /// queue (at once on a guarded channel or a rendezvous): a plain receive that completes
+    /// at once never writes them. `ManuallyDrop` as for `SendFuture`.
+    slow: ManuallyDrop<Option<RecvSlow<T>>>,
     done: bool,
     coop: bool,
-    /// Breaker bookkeeping; untouched on a plain channel.
-    guarded: Guarded,
+    /// The receive resolves its own outcome (`recv_checked`): keep the permit on delivery.
+    checked: bool,
     /// Where `recv` was called (for the wait probes).
     site: CallSite,
+}
+
+/// The part of a receive that queued or is guarded.
+struct RecvSlow<T> {
+    node: Waiter<T>,
+    waited: bool,
+    /// Breaker bookkeeping; untouched on a plain channel.
+    guarded: Guarded,
 }
 
 /// What a receive on a guarded channel carries between polls.
@@ -181,23 +273,37 @@ struct Guarded {
     permit: Option<RawPermit>,
     /// Clock time of the admission (the start of the L3 wait sample).
     started: Nanos,
-    /// The receive resolves its own outcome (`recv_checked`): keep the permit on delivery.
-    checked: bool,
     /// The L2 hold after a failure (the runtime's yield-and-backoff hook), while it runs.
     #[cfg(not(loom))]
     hold: Option<weir_runtime::task::Backoff>,
 }
 
+impl Guarded {
+    fn deliver<T>(&mut self, guard: &Guard<T>, checked: bool, v: T) -> T {
+        if !checked {
+            guard.delivered(self.permit.take());
+        }
+        v
+    }
+
+    fn closed<T>(&mut self, guard: &Guard<T>) -> Result<T, RecvError> {
+        if let Some(p) = self.permit.take() {
+            guard.release(p);
+        }
+        Err(RecvError::Closed)
+    }
+}
+
 impl<'a, T> RecvFuture<'a, T> {
     #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
+    #[inline]
     pub(crate) fn new(chan: &'a Chan<T>, coop: bool) -> Self {
         RecvFuture {
             chan,
-            node: Waiter::new(None),
-            waited: false,
+            slow: ManuallyDrop::new(None),
             done: false,
             coop,
-            guarded: Guarded::default(),
+            checked: false,
             site: CallSite::caller(),
         }
     }
@@ -206,79 +312,21 @@ impl<'a, T> RecvFuture<'a, T> {
     #[cfg_attr(any(feature = "usdt", feature = "record"), track_caller)]
     pub(crate) fn new_checked(chan: &'a Chan<T>) -> Self {
         let mut f = Self::new(chan, true);
-        f.guarded.checked = true;
+        f.checked = true;
         f
     }
 
     /// The probe permit of a completed checked receive.
     pub(crate) fn take_permit(self: Pin<&mut Self>) -> Option<RawPermit> {
-        // SAFETY: only the plain-data `guarded` field is touched; `node` is not moved.
-        unsafe { self.get_unchecked_mut() }.guarded.permit.take()
-    }
-
-    /// The admission, hold and delivery bookkeeping of a guarded receive, around the plain
-    /// poll.
-    #[cold]
-    fn poll_guarded(
-        &mut self,
-        guard: &'a Guard<T>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<T, RecvError>> {
-        if !self.guarded.admitted {
-            self.guarded.admitted = true;
-            match guard.admit() {
-                Ok(permit) => self.guarded.permit = permit,
-                Err(retry_after) => return Poll::Ready(Err(RecvError::Rejected { retry_after })),
-            }
-            self.guarded.started = guard.now();
-            // L2: right after a failure, hold the receive unless a value is already there.
-            #[cfg(not(loom))]
-            if self.coop {
-                if let Some(backoff) = guard.hold() {
-                    match self.chan.try_recv() {
-                        Ok(v) => return Poll::Ready(Ok(self.deliver(guard, v))),
-                        Err(TryRecvError::Closed) => return Poll::Ready(self.closed(guard)),
-                        Err(_) => self.guarded.hold = Some(backoff),
-                    }
-                }
-            }
-        }
-        #[cfg(not(loom))]
-        if let Some(hold) = &mut self.guarded.hold {
-            std::task::ready!(hold.poll_wait(cx));
-            self.guarded.hold = None;
-        }
-        // SAFETY: as in `poll`: the node is structurally pinned.
-        let node = unsafe { Pin::new_unchecked(&self.node) };
-        match std::task::ready!(self.chan.poll_recv(node, cx, &mut self.waited)) {
-            Ok(v) => {
-                if self.waited {
-                    guard.waited(self.guarded.started);
-                }
-                Poll::Ready(Ok(self.deliver(guard, v)))
-            }
-            Err(_) => Poll::Ready(self.closed(guard)),
-        }
-    }
-
-    fn deliver(&mut self, guard: &Guard<T>, v: T) -> T {
-        if !self.guarded.checked {
-            guard.delivered(self.guarded.permit.take());
-        }
-        v
-    }
-
-    fn closed(&mut self, guard: &Guard<T>) -> Result<T, RecvError> {
-        if let Some(p) = self.guarded.permit.take() {
-            guard.release(p);
-        }
-        Err(RecvError::Closed)
+        // SAFETY: only the plain-data `guarded` field is touched; the node is not moved.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.slow.as_mut().and_then(|s| s.guarded.permit.take())
     }
 
     /// A blocking receive's deadline passed first (`recv_blocking_timeout`): see `timed_out`.
     #[cfg(not(loom))]
     pub(crate) fn time_out(self: Pin<&mut Self>) {
-        // SAFETY: `timed_out` touches only the plain-data `guarded` field; `node` is not
+        // SAFETY: `timed_out` touches only the plain-data `guarded` field; the node is not
         // moved.
         unsafe { self.get_unchecked_mut() }.timed_out();
     }
@@ -286,9 +334,9 @@ impl<'a, T> RecvFuture<'a, T> {
     /// The deadline passed first: a timeout for L1 (resolving this receive's probe, if any).
     #[cfg(not(loom))]
     fn timed_out(&mut self) {
-        if let Some(guard) = &self.chan.guard {
-            if self.guarded.admitted {
-                let permit = self.guarded.permit.take();
+        if let (Some(guard), Some(slow)) = (&self.chan.guard, self.slow.as_mut()) {
+            if slow.guarded.admitted {
+                let permit = slow.guarded.permit.take();
                 guard.resolve(permit, weir_breaker::Outcome::Timeout);
             }
         }
@@ -305,95 +353,164 @@ impl<T> RecvFuture<'_, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
-    /// Small enough to inline at the `.await`: a receive that finds the channel closed and
-    /// drained before queueing answers here, without a call (whose result, written piecewise
-    /// behind the call and copied out whole, stalled on store forwarding).
+    /// Inline: the first poll of a plain receive that finds a value, or the channel closed
+    /// and drained, answers here, at the `.await`, without building a waiter node (whose
+    /// piecewise writes, copied out whole, stalled on store forwarding) and without a call.
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: as for `SendFuture`.
         let this = unsafe { self.get_unchecked_mut() };
-        if !this.done && !this.waited && this.chan.recv_closed_fast() {
-            if this.coop {
-                // A closed-and-empty result is progress too (as below).
-                std::task::ready!(coop::poll_proceed(cx)).made_progress();
-            }
-            this.done = true;
-            return Poll::Ready(Err(RecvError::Closed));
-        }
-        this.poll_slow(cx)
-    }
-}
-
-impl<T> RecvFuture<'_, T> {
-    /// The receive path proper (every case but the closed-and-drained answer of `poll`).
-    #[inline(never)]
-    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let this = self;
         if this.done {
             // Polled after completion: nothing more to give.
             return Poll::Ready(Err(RecvError::Closed));
         }
-        let restore = if this.coop {
-            Some(std::task::ready!(coop::poll_proceed(cx)))
-        } else {
-            None
+        let restore = std::task::ready!(charge(this.coop, cx));
+        if this.slow.is_none() {
+            if this.chan.guard.is_none() && !this.chan.chaos_stalled() {
+                match this.chan.try_recv_fresh() {
+                    Ok(v) => {
+                        this.done = true;
+                        progress(restore);
+                        return Poll::Ready(Ok(v));
+                    }
+                    Err(TryRecvError::Closed) => {
+                        this.done = true;
+                        progress(restore);
+                        return Poll::Ready(Err(RecvError::Closed));
+                    }
+                    Err(_) => {}
+                }
+            }
+            *this.slow = Some(RecvSlow {
+                node: Waiter::new(None),
+                waited: false,
+                guarded: Guarded::default(),
+            });
+        }
+        this.poll_queued(cx, restore)
+    }
+}
+
+impl<T> RecvFuture<'_, T> {
+    /// The receive path proper: the flavour's wait protocol and the guard's bookkeeping.
+    #[inline(never)]
+    fn poll_queued(
+        &mut self,
+        cx: &mut Context<'_>,
+        restore: Option<coop::RestoreOnPending>,
+    ) -> Poll<Result<T, RecvError>> {
+        let chan = self.chan;
+        let Some(slow) = self.slow.as_mut() else {
+            // Unreachable: `poll` built it.
+            return Poll::Ready(Err(RecvError::Closed));
         };
-        let chan = this.chan;
-        let was_waiting = this.waited;
+        let was_waiting = slow.waited;
         let out = match &chan.guard {
             None => {
                 // SAFETY: as for `SendFuture`.
-                let node = unsafe { Pin::new_unchecked(&this.node) };
-                this.chan.poll_recv(node, cx, &mut this.waited)
+                let node = unsafe { Pin::new_unchecked(&slow.node) };
+                chan.poll_recv(node, cx, &mut slow.waited)
             }
-            Some(guard) => this.poll_guarded(guard, cx),
+            Some(guard) => slow.poll_guarded(chan, guard, self.coop, self.checked, cx),
         };
         wait_probes(
             chan.id,
             ChannelOp::Recv,
-            this.site,
+            self.site,
             was_waiting,
-            this.waited,
+            slow.waited,
             out.is_ready(),
         );
         if out.is_ready() {
-            this.done = true;
-            // A closed-and-empty result is progress too: a loop on it still yields when its
-            // budget runs out.
-            if let Some(r) = restore {
-                r.made_progress();
-            }
+            self.done = true;
+            progress(restore);
         }
         out
     }
 }
 
+impl<T> RecvSlow<T> {
+    /// The admission, hold and delivery bookkeeping of a guarded receive, around the plain
+    /// poll.
+    #[cold]
+    #[cfg_attr(loom, allow(unused_variables))]
+    fn poll_guarded(
+        &mut self,
+        chan: &Chan<T>,
+        guard: &Guard<T>,
+        coop: bool,
+        checked: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        if !self.guarded.admitted {
+            self.guarded.admitted = true;
+            match guard.admit() {
+                Ok(permit) => self.guarded.permit = permit,
+                Err(retry_after) => return Poll::Ready(Err(RecvError::Rejected { retry_after })),
+            }
+            self.guarded.started = guard.now();
+            // L2: right after a failure, hold the receive unless a value is already there.
+            #[cfg(not(loom))]
+            if coop {
+                if let Some(backoff) = guard.hold() {
+                    match chan.try_recv() {
+                        Ok(v) => return Poll::Ready(Ok(self.guarded.deliver(guard, checked, v))),
+                        Err(TryRecvError::Closed) => {
+                            return Poll::Ready(self.guarded.closed(guard))
+                        }
+                        Err(_) => self.guarded.hold = Some(backoff),
+                    }
+                }
+            }
+        }
+        #[cfg(not(loom))]
+        if let Some(hold) = &mut self.guarded.hold {
+            std::task::ready!(hold.poll_wait(cx));
+            self.guarded.hold = None;
+        }
+        // SAFETY: as for `SendFuture`: the node is structurally pinned.
+        let node = unsafe { Pin::new_unchecked(&self.node) };
+        match std::task::ready!(chan.poll_recv(node, cx, &mut self.waited)) {
+            Ok(v) => {
+                if self.waited {
+                    guard.waited(self.guarded.started);
+                }
+                Poll::Ready(Ok(self.guarded.deliver(guard, checked, v)))
+            }
+            Err(_) => Poll::Ready(self.guarded.closed(guard)),
+        }
+    }
+}
+
 impl<T> Drop for RecvFuture<'_, T> {
-    /// Small: the common drop (never queued, no permit) is two loads; the queue work is out
-    /// of line.
+    /// Small: the common drop (never queued) is one test; the queue work is out of line.
     #[inline]
     fn drop(&mut self) {
-        let waiting = self.waited && !self.done;
-        // As for `SendFuture`: an IDLE node has nothing to leave or pass on.
-        if self.node.state() != IDLE || waiting || self.guarded.permit.is_some() {
-            self.leave(waiting);
+        if self.slow.is_some() {
+            self.leave();
         }
     }
 }
 
 impl<T> RecvFuture<'_, T> {
-    /// The drop of a future that queued or holds a probe permit.
+    /// The drop of a receive that has a node (queued, or on a guarded channel).
     #[inline(never)]
-    fn leave(&mut self, waiting: bool) {
-        if self.node.state() != IDLE || waiting {
-            // SAFETY: as for `SendFuture`.
-            let node = unsafe { Pin::new_unchecked(&self.node) };
-            self.chan.cancel_recv(node, waiting);
+    fn leave(&mut self) {
+        if let Some(slow) = &mut *self.slow {
+            let waiting = slow.waited && !self.done;
+            // As for `SendFuture`: an Idle node has nothing to leave or pass on.
+            if slow.node.state() != WaitState::Idle || waiting {
+                // SAFETY: as for `SendFuture`.
+                let node = unsafe { Pin::new_unchecked(&slow.node) };
+                self.chan.cancel_recv(node, waiting);
+            }
+            // A cancelled probe gives its permit back.
+            if let (Some(p), Some(guard)) = (slow.guarded.permit.take(), &self.chan.guard) {
+                guard.release(p);
+            }
         }
-        // A cancelled probe gives its permit back.
-        if let (Some(p), Some(guard)) = (self.guarded.permit.take(), &self.chan.guard) {
-            guard.release(p);
-        }
+        // SAFETY: as for `SendFuture::leave`.
+        unsafe { ManuallyDrop::drop(&mut self.slow) };
     }
 }
 
@@ -401,7 +518,7 @@ impl<T> fmt::Debug for RecvFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvFuture")
             .field("channel", &self.chan.id)
-            .field("waited", &self.waited)
+            .field("waited", &self.slow.as_ref().is_some_and(|s| s.waited))
             .finish()
     }
 }

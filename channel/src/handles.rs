@@ -4,6 +4,7 @@ use std::fmt;
 #[cfg(not(loom))]
 use std::time::Duration;
 
+use crate::block_on::block_on;
 use crate::channel::Chan;
 #[cfg(not(loom))]
 use crate::error::RecvTimeoutError;
@@ -11,8 +12,8 @@ use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 #[cfg(not(loom))]
 use crate::futures::RecvTimeoutFuture;
 use crate::futures::{ClosedFuture, RecvFuture, SendFuture};
+use crate::guard::Backup;
 use crate::sync::{Arc, Ordering};
-use crate::waiters::block_on;
 use weir_breaker::{Evaluation, Outcome, State, Transition};
 
 /// The sending half of a channel. Clone it for more producers; the channel closes when the
@@ -201,6 +202,15 @@ impl<T> Sender<T> {
         chan.try_send(value)
     }
 
+    /// This sender as the guard's hold on a backup channel (the same count, moved).
+    pub(crate) fn into_backup(self) -> Backup<T> {
+        let chan = self.chan.clone();
+        // Counted in before this sender goes, so the count never touches zero.
+        chan.acquire_sender();
+        drop(self);
+        Backup::counted(chan)
+    }
+
     shared_methods!();
 }
 
@@ -270,7 +280,7 @@ impl<T> Receiver<T> {
             }
             Err(TryRecvError::Empty) => {
                 let mut fut = std::pin::pin!(RecvFuture::new(&self.chan, false));
-                match crate::waiters::block_on_until(fut.as_mut(), deadline) {
+                match crate::block_on::block_on_until(fut.as_mut(), deadline) {
                     Some(out) => out.map_err(RecvTimeoutError::from),
                     None => {
                         // L2: a timeout is a failure for L1, as for `recv_timeout`.
@@ -382,8 +392,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        // Relaxed: the new handle is derived from a live one, so the count cannot be zero.
-        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        self.chan.acquire_sender();
         Sender {
             chan: self.chan.clone(),
         }
@@ -402,10 +411,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // AcqRel: the last sender's close happens after every other sender's operations.
-        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.chan.close();
-        }
+        self.chan.release_sender();
     }
 }
 

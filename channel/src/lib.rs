@@ -31,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+mod block_on;
 mod builder;
 mod call_site;
 mod channel;

@@ -11,6 +11,13 @@ mod imp {
     pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
     pub(crate) use std::thread_local;
 
+    /// One waker slot shared without a lock by one registrant and any number of wakers:
+    /// the `atomic-waker` crate's (the runtime's IO readiness uses the same). Its `register`
+    /// and `wake` are AcqRel RMWs on one state word, so a registration followed by a re-check
+    /// of the caller's condition cannot miss a wake that follows a change of that condition
+    /// (the crate's documented contract; the oneshot flavour relies on it).
+    pub(crate) use atomic_waker::AtomicWaker;
+
     /// `UnsafeCell` with loom's closure-based access API, so code reads the same under both
     /// configurations.
     #[derive(Debug)]
@@ -49,6 +56,32 @@ mod imp {
         fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
     };
     pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+
+    /// The `atomic-waker` crate is built on core's atomics, which loom cannot see; under
+    /// loom the slot is loom's own model of the same contract, behind the crate's method
+    /// names, so the code that uses it reads the same in both configurations.
+    pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
+
+    impl AtomicWaker {
+        pub(crate) fn new() -> Self {
+            AtomicWaker(loom::future::AtomicWaker::new())
+        }
+
+        /// Stores `waker` to be woken by the next [`AtomicWaker::wake`].
+        pub(crate) fn register(&self, waker: &std::task::Waker) {
+            self.0.register_by_ref(waker);
+        }
+
+        /// Wakes the registered waker, if any.
+        pub(crate) fn wake(&self) {
+            self.0.wake();
+        }
+
+        /// Takes the registered waker out, if any.
+        pub(crate) fn take(&self) -> Option<std::task::Waker> {
+            self.0.take_waker()
+        }
+    }
 
     // Loom runs every modelled thread on one OS thread: a std thread-local would be shared by
     // all of them (a sender would see the select scope of another modelled thread). Loom's
@@ -128,5 +161,37 @@ impl Backoff {
             }
         }
         self.step = self.step.saturating_add(1);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::AtomicWaker;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn atomic_waker_wakes_the_registered_waker_once() {
+        let aw = AtomicWaker::new();
+        let c = Arc::new(Count(AtomicUsize::new(0)));
+        let w = Waker::from(c.clone());
+        aw.wake(); // nothing registered: no effect
+        aw.register(&w);
+        aw.wake();
+        aw.wake();
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
+        aw.register(&w);
+        drop(aw.take());
+        aw.wake();
+        assert_eq!(c.0.load(Ordering::SeqCst), 1);
     }
 }

@@ -36,12 +36,14 @@
 //! the slot's stamp instead of sleeping). Senders waiting for room mirror this with `head`.
 
 use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
 
-use crate::error::{BuildError, TryRecvError, TrySendError};
+use crate::error::{BuildError, RecvError, SendError, TryRecvError, TrySendError};
 use crate::sync::{fence, AtomicUsize, Backoff, Ordering, UnsafeCell};
-use crate::waiters::WaitQueue;
+use crate::waiters::{WaitQueue, WaitState, Waiter};
 
 /// Largest capacity of a bounded channel: leaves room for the closed mark and a few lap bits.
 pub(crate) const MAX_CAPACITY: usize = usize::MAX >> 4;
@@ -201,17 +203,6 @@ impl<T> Array<T> {
         }
     }
 
-    /// Closed and drained, read from `head` and `tail` alone (no slot, no fence): the answer
-    /// a receive that never queued gives at once. A marked `tail` is final and `head` never
-    /// passes it, so `head` at the marked `tail` stays true (see the invariants).
-    #[inline]
-    pub(crate) fn is_closed_and_drained(&self) -> bool {
-        // Acquire: pairs with the close's SeqCst `fetch_or`, as in `try_recv`.
-        let tail = self.tail.load(Ordering::Acquire);
-        // Relaxed: only compared with the final `tail`; no value is read on this answer.
-        tail & self.mark_bit != 0 && self.head.load(Ordering::Relaxed) == tail & !self.mark_bit
-    }
-
     /// Receives without waiting. Does not wake senders; the caller does.
     // Always inline: every receive form goes through here, and a call returns the result
     // through memory (see `Chan::try_recv`).
@@ -366,6 +357,132 @@ impl<T> Drop for Array<T> {
     }
 }
 
+/// The ring's wait protocol: the operations of the channel on a ring, each with its wake-ups.
+/// `sent`/`received` is the channel's observer hook; it runs after the value went in (came
+/// out) and before the other side is woken.
+impl<T> Array<T> {
+    /// A send that does not wait: the value goes in and a parked receiver is woken.
+    #[inline(always)]
+    pub(crate) fn send_now(&self, value: T, sent: impl FnOnce()) -> Result<(), TrySendError<T>> {
+        self.try_send(value)?;
+        sent();
+        if self.receivers.has_waiters() {
+            self.receivers.notify_one();
+        }
+        Ok(())
+    }
+
+    /// A receive that does not wait: a value comes out and a parked sender is woken.
+    #[inline(always)]
+    pub(crate) fn recv_now(&self, received: impl FnOnce()) -> Result<T, TryRecvError> {
+        let v = self.try_recv()?;
+        received();
+        if self.senders.has_waiters() {
+            self.senders.notify_one();
+        }
+        Ok(v)
+    }
+
+    /// Polls a send whose value is in `node`'s slot.
+    pub(crate) fn poll_send(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+        sent: impl FnOnce(),
+    ) -> Poll<Result<(), SendError<T>>> {
+        if node.state() != WaitState::Idle && self.senders.poll_linked(node, cx.waker()) {
+            return Poll::Pending;
+        }
+        loop {
+            // SAFETY: the ring's notifiers never touch a waiter's slot, so its owner (us)
+            // has it whether or not the node is linked.
+            let value = match unsafe { node.take_value() } {
+                Some(v) => v,
+                None => return Poll::Ready(Ok(())),
+            };
+            match self.try_send(value) {
+                Ok(()) => {
+                    if node.state() != WaitState::Idle {
+                        self.senders.deregister(node);
+                    }
+                    sent();
+                    if self.receivers.has_waiters() {
+                        self.receivers.notify_one();
+                    }
+                    // Room may be left that a wake-up meant for us or another sender
+                    // announced: keep the chain going.
+                    if *waited && self.senders.has_waiters() && !self.is_full() {
+                        self.senders.notify_one();
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Err(TrySendError::Closed(v)) => {
+                    if node.state() != WaitState::Idle {
+                        self.senders.deregister(node);
+                    }
+                    return Poll::Ready(Err(SendError(v)));
+                }
+                Err(TrySendError::Full(v)) => {
+                    // SAFETY: as above.
+                    unsafe { node.put_value(v) };
+                    match node.state() {
+                        WaitState::Linked => return Poll::Pending,
+                        WaitState::Notified => node.reset(),
+                        WaitState::Idle | WaitState::Completed => {}
+                    }
+                    // Register, then try once more (the re-check of the no-lost-wake-up
+                    // argument).
+                    self.senders.register(node, cx.waker());
+                    *waited = true;
+                }
+            }
+        }
+    }
+
+    /// Polls a receive.
+    pub(crate) fn poll_recv(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+        received: impl FnOnce(),
+    ) -> Poll<Result<T, RecvError>> {
+        self.receivers.poll_recv(
+            node,
+            cx,
+            waited,
+            || self.try_recv(),
+            || self.is_empty(),
+            || {
+                received();
+                if self.senders.has_waiters() {
+                    self.senders.notify_one();
+                }
+            },
+        )
+    }
+
+    /// A send future is dropped (after or without completing).
+    pub(crate) fn cancel_send(&self, node: Pin<&Waiter<T>>) {
+        self.senders.cancel(node);
+    }
+
+    /// A receive future is dropped (after or without completing).
+    pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>) {
+        self.receivers.cancel(node);
+    }
+
+    /// Closes and wakes every parked sender and receiver: `Some(woken)` for the call that
+    /// closed it.
+    pub(crate) fn close_and_wake(&self) -> Option<usize> {
+        if !self.close() {
+            return None;
+        }
+        Some(self.senders.notify_all() + self.receivers.notify_all())
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -408,23 +525,22 @@ mod tests {
     }
 
     #[test]
-    fn closed_and_drained_only_once_every_value_is_out() {
+    fn closed_only_once_every_value_is_out() {
         let a = Array::try_new(2).unwrap();
-        assert!(!a.is_closed_and_drained(), "open and empty");
+        assert_eq!(a.try_recv(), Err(TryRecvError::Empty), "open and empty");
         a.try_send(1).unwrap();
         a.close();
-        assert!(!a.is_closed_and_drained(), "closed with a value left");
-        assert_eq!(a.try_recv(), Ok(1));
-        assert!(a.is_closed_and_drained());
-        // After a few laps too (the comparison ignores the closed mark, not the lap).
+        assert_eq!(a.try_recv(), Ok(1), "closed with a value left");
+        assert_eq!(a.try_recv(), Err(TryRecvError::Closed));
+        // After a few laps too (the closed answer compares the position, lap included).
         let b = Array::try_new(2).unwrap();
         for i in 0..7 {
             b.try_send(i).unwrap();
             assert_eq!(b.try_recv(), Ok(i));
         }
-        assert!(!b.is_closed_and_drained());
+        assert_eq!(b.try_recv(), Err(TryRecvError::Empty));
         b.close();
-        assert!(b.is_closed_and_drained());
+        assert_eq!(b.try_recv(), Err(TryRecvError::Closed));
     }
 
     #[test]

@@ -30,13 +30,15 @@
 //! "empty" only after a SeqCst fence followed by a load of `tail`.
 
 use std::mem::MaybeUninit;
+use std::pin::Pin;
 use std::ptr;
+use std::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
 
-use crate::error::{TryRecvError, TrySendError};
+use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::sync::{fence, AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
-use crate::waiters::WaitQueue;
+use crate::waiters::{WaitQueue, Waiter};
 
 const WRITE: usize = 1;
 const READ: usize = 2;
@@ -411,6 +413,79 @@ impl<T> Drop for List<T> {
                 drop(Box::from_raw(block));
             }
         }
+    }
+}
+
+/// The list's wait protocol: the operations of the channel on an unbounded list, each with
+/// its wake-ups (sends never wait, so only receivers park). `sent`/`received` is the
+/// channel's observer hook; it runs after the value went in (came out) and before anyone is
+/// woken.
+impl<T> List<T> {
+    /// A send (never waits): the value goes in and a parked receiver is woken.
+    #[inline(always)]
+    pub(crate) fn send_now(&self, value: T, sent: impl FnOnce()) -> Result<(), TrySendError<T>> {
+        self.try_send(value)?;
+        sent();
+        if self.receivers.has_waiters() {
+            self.receivers.notify_one();
+        }
+        Ok(())
+    }
+
+    /// A receive that does not wait.
+    #[inline(always)]
+    pub(crate) fn recv_now(&self, received: impl FnOnce()) -> Result<T, TryRecvError> {
+        let v = self.try_recv()?;
+        received();
+        Ok(v)
+    }
+
+    /// Polls a send whose value is in `node`'s slot (it completes at once: the list has room
+    /// until it is closed).
+    pub(crate) fn poll_send(
+        &self,
+        node: Pin<&Waiter<T>>,
+        sent: impl FnOnce(),
+    ) -> Poll<Result<(), SendError<T>>> {
+        // SAFETY: list senders never link their node; the owner has the slot.
+        match unsafe { node.take_value() } {
+            None => Poll::Ready(Ok(())),
+            Some(v) => Poll::Ready(
+                self.send_now(v, sent)
+                    .map_err(|e| SendError(e.into_inner())),
+            ),
+        }
+    }
+
+    /// Polls a receive.
+    pub(crate) fn poll_recv(
+        &self,
+        node: Pin<&Waiter<T>>,
+        cx: &mut Context<'_>,
+        waited: &mut bool,
+        received: impl FnOnce(),
+    ) -> Poll<Result<T, RecvError>> {
+        self.receivers.poll_recv(
+            node,
+            cx,
+            waited,
+            || self.try_recv(),
+            || self.is_empty(),
+            received,
+        )
+    }
+
+    /// A receive future is dropped (after or without completing).
+    pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>) {
+        self.receivers.cancel(node);
+    }
+
+    /// Closes and wakes every parked receiver: `Some(woken)` for the call that closed it.
+    pub(crate) fn close_and_wake(&self) -> Option<usize> {
+        if !self.close() {
+            return None;
+        }
+        Some(self.receivers.notify_all())
     }
 }
 

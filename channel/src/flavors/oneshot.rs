@@ -24,8 +24,7 @@ use std::task::{Context, Poll};
 
 use crate::error::{RecvError, SendError, TryRecvError};
 use crate::runtime_hooks::coop;
-use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
-use crate::waiters::AtomicWaker;
+use crate::sync::{Arc, AtomicUsize, AtomicWaker, Ordering, UnsafeCell};
 
 const VALUE: usize = 1;
 const CLOSED: usize = 2;
@@ -120,6 +119,7 @@ impl<T> Sender<T> {
                 Some(i) => i,
                 None => return Poll::Ready(()),
             };
+            // Acquire: pairs with the receiver's close (the check before registering).
             if inner.state.load(Ordering::Acquire) & CLOSED != 0 {
                 return Poll::Ready(());
             }
@@ -184,7 +184,7 @@ impl<T> Receiver<T> {
 
     /// Waits for the value on this thread (usable outside the runtime).
     pub fn recv_blocking(mut self) -> Result<T, RecvError> {
-        crate::waiters::block_on(std::future::poll_fn(|cx| self.poll_inner(cx)))
+        crate::block_on::block_on(std::future::poll_fn(|cx| self.poll_inner(cx)))
     }
 
     /// Closes the channel: a later send fails and returns its value. A value sent before
@@ -222,7 +222,8 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as in `close`.
         self.inner.state.fetch_or(CLOSED, Ordering::AcqRel);
-        self.inner.rx_waker.clear();
+        // The receiver is going away: its waker goes now, not with the last handle.
+        drop(self.inner.rx_waker.take());
         self.inner.tx_waker.wake();
     }
 }

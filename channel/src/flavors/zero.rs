@@ -17,17 +17,17 @@
 //!   if its select can be committed to that branch ([`crate::select::Claim::try_commit`]), and
 //!   never one from the active side's own select (so a select does not pair with itself).
 //! * If it finds one, it moves the value (out of a waiting sender's node, or into a waiting
-//!   receiver's node), marks the partner `COMPLETED`, and both complete. Otherwise it links its
+//!   receiver's node), marks the partner `Completed`, and both complete. Otherwise it links its
 //!   own node and waits; a sender's value stays in its own future the whole time.
 //!
 //! # Cancellation
 //!
-//! * A dropped send future that was not `COMPLETED` unlinks itself; its value is dropped with
-//!   it and no receiver ever saw it. One that was `COMPLETED` had its value taken: the send
+//! * A dropped send future that was not `Completed` unlinks itself; its value is dropped with
+//!   it and no receiver ever saw it. One that was `Completed` had its value taken: the send
 //!   happened. Inside weir's `select!` that cannot happen to a losing branch (the partner
 //!   must commit the select first); a plain send dropped by another combinator (such as
 //!   `time::timeout`) after a receiver took its value did send it.
-//! * A dropped receive future that was `COMPLETED` (given a value it never returned — only
+//! * A dropped receive future that was `Completed` (given a value it never returned — only
 //!   possible when the future is dropped by something other than weir's `select!`, such as a
 //!   task abort) puts the value into `stash`, which receivers drain before meeting senders, so
 //!   the value is not lost. Senders wait while the stash holds values, so per-producer order is
@@ -40,7 +40,7 @@ use std::task::{Context, Poll, Waker};
 use crate::error::{RecvError, SendError, TryRecvError, TrySendError};
 use crate::select;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::waiters::{drain_batch, List, Waiter, COMPLETED, IDLE, LINKED, NOTIFIED};
+use crate::waiters::{drain_batch, List, WaitState, Waiter};
 
 struct Inner<T> {
     senders: List<T>,
@@ -160,7 +160,7 @@ impl<T> Zero<T> {
                 // SAFETY: `r` is linked in `receivers` and we hold the lock.
                 let waker = unsafe {
                     (*r).put_value(value);
-                    inner.receivers.release(r, COMPLETED)
+                    inner.receivers.release(r, WaitState::Completed)
                 };
                 self.moved();
                 drop(inner);
@@ -184,7 +184,7 @@ impl<T> Zero<T> {
                 // SAFETY: `s` is linked in `senders` and we hold the lock.
                 let (value, waker) = unsafe {
                     let v = (*s).take_value();
-                    (v, inner.senders.release(s, COMPLETED))
+                    (v, inner.senders.release(s, WaitState::Completed))
                 };
                 self.moved();
                 drop(inner);
@@ -209,18 +209,18 @@ impl<T> Zero<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<(), SendError<T>>> {
-        if node.state() == COMPLETED {
+        if node.state() == WaitState::Completed {
             node.reset();
             return Poll::Ready(Ok(()));
         }
         let mut inner = self.lock();
         let linked = match node.state() {
-            LINKED => true,
-            COMPLETED => {
+            WaitState::Linked => true,
+            WaitState::Completed => {
                 node.reset();
                 return Poll::Ready(Ok(()));
             }
-            NOTIFIED => {
+            WaitState::Notified => {
                 node.reset();
                 false
             }
@@ -254,7 +254,7 @@ impl<T> Zero<T> {
                     if let Some(v) = node.take_value() {
                         (*r).put_value(v);
                     }
-                    inner.receivers.release(r, COMPLETED)
+                    inner.receivers.release(r, WaitState::Completed)
                 };
                 self.moved();
                 drop(inner);
@@ -279,17 +279,17 @@ impl<T> Zero<T> {
         cx: &mut Context<'_>,
         waited: &mut bool,
     ) -> Poll<Result<T, RecvError>> {
-        if node.state() == COMPLETED {
+        if node.state() == WaitState::Completed {
             node.reset();
-            // SAFETY: COMPLETED (Acquire) hands the node, value included, back to us.
+            // SAFETY: Completed (Acquire) hands the node, value included, back to us.
             if let Some(v) = unsafe { node.take_value() } {
                 return Poll::Ready(Ok(v));
             }
         }
         let mut inner = self.lock();
         let linked = match node.state() {
-            LINKED => true,
-            COMPLETED => {
+            WaitState::Linked => true,
+            WaitState::Completed => {
                 node.reset();
                 // SAFETY: as above.
                 if let Some(v) = unsafe { node.take_value() } {
@@ -297,7 +297,7 @@ impl<T> Zero<T> {
                 }
                 false
             }
-            NOTIFIED => {
+            WaitState::Notified => {
                 node.reset();
                 false
             }
@@ -320,7 +320,7 @@ impl<T> Zero<T> {
             // SAFETY: lock held; `s` is linked in `senders`.
             let (value, waker) = unsafe {
                 let v = (*s).take_value();
-                (v, inner.senders.release(s, COMPLETED))
+                (v, inner.senders.release(s, WaitState::Completed))
             };
             self.moved();
             drop(inner);
@@ -351,12 +351,12 @@ impl<T> Zero<T> {
 
     /// A send future is dropped.
     pub(crate) fn cancel_send(&self, node: Pin<&Waiter<T>>) {
-        if node.state() != LINKED {
+        if node.state() != WaitState::Linked {
             node.reset();
             return;
         }
         let mut inner = self.lock();
-        if node.state() == LINKED {
+        if node.state() == WaitState::Linked {
             // SAFETY: lock held; linked in `senders`.
             unsafe { inner.senders.unlink(&*node) };
             self.moved();
@@ -368,30 +368,32 @@ impl<T> Zero<T> {
     /// A receive future is dropped.
     pub(crate) fn cancel_recv(&self, node: Pin<&Waiter<T>>) {
         let state = node.state();
-        if state == IDLE {
+        if state == WaitState::Idle {
             return;
         }
         let mut inner = self.lock();
         let state = match node.state() {
-            LINKED => {
+            WaitState::Linked => {
                 // SAFETY: lock held; linked in `receivers`.
                 unsafe { inner.receivers.unlink(&*node) };
                 self.moved();
-                IDLE
+                WaitState::Idle
             }
             s => s,
         };
         node.reset();
         let mut wake = None;
-        if state == COMPLETED {
+        if state == WaitState::Completed {
             // Given a value it will never return: keep it for the next receiver.
-            // SAFETY: COMPLETED (Acquire) gave us the node.
+            // SAFETY: Completed (Acquire) gave us the node.
             if let Some(v) = unsafe { node.take_value() } {
                 inner.stash.push_back(v);
                 self.moved();
             }
         }
-        if (state == COMPLETED || state == NOTIFIED) && !inner.stash.is_empty() {
+        if (state == WaitState::Completed || state == WaitState::Notified)
+            && !inner.stash.is_empty()
+        {
             // Pass the wake-up on to a receiver that will take the stashed value.
             wake = inner.receivers.pop_notify().flatten();
         }

@@ -28,8 +28,8 @@
 //! * (I4) One mover at a time (`mover` is try-locked); migration stops while the stash is
 //!   occupied, so the stash never holds more than one value.
 
+use super::Backup;
 use crate::channel::Chan;
-use crate::handles::Sender;
 use crate::sync::{
     fence, spin_loop, AtomicBool, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering,
 };
@@ -120,7 +120,7 @@ impl<T> Migration<T> {
     pub(crate) fn run(
         &self,
         primary: &Chan<T>,
-        backup: &Sender<T>,
+        backup: &Backup<T>,
         stamps: Option<&Stamps>,
         now_us: u64,
         scope: Scope,
@@ -175,7 +175,7 @@ impl<T> Migration<T> {
     fn move_one(
         &self,
         primary: &Chan<T>,
-        backup: &Sender<T>,
+        backup: &Backup<T>,
         stamps: Option<&Stamps>,
         now_us: u64,
     ) -> Step {

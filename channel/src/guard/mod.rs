@@ -22,6 +22,7 @@
 //! gets a trickle) and aged values move there ([`migrate`]), with recovery gated on the
 //! consumers keeping up ([`load`]).
 
+mod backup;
 mod load;
 mod migrate;
 pub(crate) mod stamps;
@@ -36,11 +37,11 @@ use weir_breaker::{
 };
 
 use crate::channel::Chan;
-use crate::handles::Sender;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, MutexGuard, Ordering};
 // The breaker's API takes std's `Arc` (its clock and group are not loom-modelled here).
 use std::sync::Arc;
 
+pub(crate) use backup::Backup;
 pub(crate) use migrate::Closing;
 use migrate::{Migration, Scope};
 use stamps::Stamps;
@@ -72,7 +73,7 @@ impl Clock for CoarseClock {
 pub(crate) struct GuardConfig<T> {
     pub(crate) breaker: Option<BreakerConfig>,
     pub(crate) slo: Option<SloConfig>,
-    pub(crate) backup: Option<Sender<T>>,
+    pub(crate) backup: Option<Backup<T>>,
     pub(crate) group: Option<(Arc<weir_breaker::Group>, GroupPolicy)>,
     pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) wait_samples: bool,
@@ -106,7 +107,7 @@ pub(crate) struct Guard<T> {
     /// `Guard` (even a breaker-only one) that large.
     pub(crate) slo: Option<Box<SloMonitor>>,
     stamps: Option<Stamps>,
-    pub(crate) backup: Option<Sender<T>>,
+    pub(crate) backup: Option<Backup<T>>,
     /// Receive wait times are L3 samples too (opt-in, see `Builder::slo_wait_samples`).
     wait_samples: bool,
     /// Moving values from the degraded primary to the backup.
@@ -490,7 +491,7 @@ impl<T> Guard<T> {
         if !slo.is_degraded() {
             return primary;
         }
-        self.degraded_route(slo, primary, &backup.chan, now)
+        self.degraded_route(slo, primary, backup.chan(), now)
     }
 
     #[cold]
